@@ -64,6 +64,11 @@ export interface HandlerContext {
    * (LuaHandler's `send`). Resolves when that handler has accepted it.
    */
   send(section: string, text: string, event: EventDelivery): Promise<void>;
+  /**
+   * A reader for another section this handler refers to (e.g. HttpHandler's `SSLConfig`), or
+   * undefined when the config has no such section. Problems go to the same report.
+   */
+  readSection(name: string): SectionReader | undefined;
 }
 
 /** Settings every handler section has, read by the event engine (decisions.md "Handlers"). */
