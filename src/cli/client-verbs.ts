@@ -1,0 +1,57 @@
+/**
+ * The client verbs: `send`, `status`, `wait`. They talk ACI over HTTP like any client would.
+ */
+import { TocsinError } from '../common/errors.js';
+import { AciClient } from './client.js';
+
+const FINAL = new Set(['Finished', 'Error', 'Cancelled', 'Stopped']);
+const out = (line: string) => process.stdout.write(line + '\n');
+
+function parsePairs(pairs: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new TocsinError('PARAM_INVALID', `"${pair}" is not Param=Value`);
+    params[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return params;
+}
+
+export async function sendVerb(server: string, action: string, pairs: readonly string[]): Promise<void> {
+  const data = await new AciClient(server).call(action, parsePairs(pairs));
+  out(typeof data['token'] === 'string' ? data['token'] : JSON.stringify(data, null, 2));
+}
+
+export async function statusVerb(server: string, token: string): Promise<void> {
+  out(JSON.stringify(await new AciClient(server).status(token), null, 2));
+}
+
+function progressText(record: Record<string, unknown>): string {
+  const progress = record['progress'] as Record<string, string> | undefined;
+  const percent = progress ? ` ${progress['percent']}%${progress['stage'] ? ` (${progress['stage']})` : ''}` : '';
+  return `${record['status']}${percent}`;
+}
+
+/** Polls GetStatus, printing each change; exit code 0 for Finished, 1 for another end, 2 on timeout. */
+export async function waitVerb(server: string, token: string, timeoutSeconds?: number): Promise<void> {
+  const client = new AciClient(server);
+  const deadline = timeoutSeconds !== undefined ? Date.now() + timeoutSeconds * 1000 : Infinity;
+  let last = '';
+  for (;;) {
+    const record = await client.status(token);
+    const line = progressText(record);
+    if (line !== last) out((last = line));
+    const status = String(record['status']);
+    if (FINAL.has(status)) {
+      if (record['error']) out(`error: ${String(record['error'])}`);
+      process.exitCode = status === 'Finished' ? 0 : 1;
+      return;
+    }
+    if (Date.now() > deadline) {
+      out(`still ${status} after ${timeoutSeconds} s`);
+      process.exitCode = 2;
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}

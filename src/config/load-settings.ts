@@ -1,0 +1,200 @@
+/**
+ * Config file → validated Settings. Every problem goes to the sink with file:line; the caller
+ * decides whether errors stop the start (serve) or are just printed (check-config).
+ */
+import { dirname, resolve } from 'node:path';
+import { EVENT_TYPES, type EventType } from '../events/handler.js';
+import { readConfigDocument } from './parse.js';
+import { createProblemSink } from './problems.js';
+import { createSectionReader, type TrackingSectionReader } from './section-reader.js';
+import type { ConfigDocument, ProblemSink, SectionReader } from './types.js';
+import type {
+  ActionQueueSettings,
+  ActionsSettings,
+  CommandActionSettings,
+  EventWiring,
+  HandlerSectionSettings,
+  QueueEventThresholds,
+  RoleSettings,
+  ServerSettings,
+  Settings,
+} from './settings.js';
+import { readRoles } from './read-roles.js';
+
+export interface LoadOptions {
+  /** Asynchronous actions defined in code (library API and built-ins other than Sleep). */
+  readonly codeActions?: readonly string[];
+}
+
+export interface LoadedConfig {
+  readonly settings: Settings;
+  readonly doc: ConfigDocument;
+  readonly sink: ProblemSink;
+  /** Opens a reader on a section, remembering it as used (for the unused-section warning). */
+  readonly section: (name: string) => TrackingSectionReader;
+  /** Warn about sections nothing read. Call after every section has been read. */
+  readonly reportUnusedSections: () => void;
+}
+
+export const SLEEP_ACTION = 'Sleep';
+
+export function loadSettings(file: string, options: LoadOptions = {}): LoadedConfig {
+  const sink = createProblemSink();
+  const mainFile = resolve(file);
+  const doc = readConfigDocument(mainFile, sink);
+  const used = new Set<string>();
+  const section = (name: string): TrackingSectionReader => {
+    used.add(name.toLowerCase());
+    return createSectionReader(doc, name, sink);
+  };
+
+  const server = readServer(section('Server'), dirname(mainFile));
+  const actionsReader = section('Actions');
+  const defaults = readQueueKeys(actionsReader);
+  const commands = findCommandSections(doc).map((name) => readCommand(section(name), dirname(mainFile)));
+  const actions = readActions(actionsReader, options, commands, defaults, section);
+  const roles = readRoles(section, doc);
+  const handlers = readHandlerSections(actions.queues, section, sink);
+
+  const settings: Settings = deepFreeze({ file: mainFile, server, actions, roles, handlers });
+  const reportUnusedSections = () => {
+    for (const s of doc.sections.values()) {
+      if (used.has(s.name.toLowerCase())) continue;
+      sink.add({ severity: 'warning', code: 'CONFIG_REFERENCE', file: s.file, line: s.line, section: s.name, message: 'this section is not used by any action, handler or setting' });
+    }
+  };
+  return { settings, doc, sink, section, reportUnusedSections };
+}
+
+function readServer(r: SectionReader, configDir: string): ServerSettings {
+  const sslConfig = r.string('SSLConfig');
+  const server: ServerSettings = {
+    port: r.int('Port', { default: 9000, min: 0, max: 65535 })!,
+    host: r.string('Host', { default: '127.0.0.1' })!,
+    dataDirectory: r.path('DataDirectory') ?? resolve(configDir, 'data'),
+    maxInputString: r.int('MaxInputString', { default: 64000, min: 1 })!,
+    maxFileUploadSize: r.bytes('MaxFileUploadSize', { default: 10_000_000, min: 0 })!,
+    maxRequestSize: r.bytes('MaxRequestSize', { default: 20 * 1024 * 1024, min: 1024 })!,
+    logLevel: r.oneOf('LogLevel', ['debug', 'info', 'warn', 'error'] as const, { default: 'info' })!,
+    shutdownGraceMs: r.duration('ShutdownGrace', { bareUnit: 's', default: 5000 })!,
+    ...(sslConfig ? { sslConfig } : {}),
+  };
+  r.finish();
+  return server;
+}
+
+interface QueueDefaults {
+  readonly maximumThreads: number;
+  readonly maximumQueueSize: number;
+  readonly events: EventWiring;
+  readonly thresholds: QueueEventThresholds;
+}
+
+/** The keys `[Actions]` and `[ActionName]` share; `fallback` supplies the `[Actions]` values. */
+function readQueueKeys(r: SectionReader, fallback?: QueueDefaults): QueueDefaults {
+  const events = Object.fromEntries(
+    EVENT_TYPES.map((type) => [type, r.has(type) ? r.list(type) : (fallback?.events[type] ?? [])]),
+  ) as Record<EventType, readonly string[]>;
+  const thresholds = {
+    filling: r.float('QueueFillingThreshold', { default: fallback?.thresholds.filling ?? 0.7, min: 0, max: 1 })!,
+    emptying: r.float('QueueEmptyingThreshold', { default: fallback?.thresholds.emptying ?? 0.5, min: 0, max: 1 })!,
+  };
+  if (thresholds.emptying >= thresholds.filling) {
+    r.error('QueueEmptyingThreshold', `must be less than QueueFillingThreshold (${thresholds.emptying} >= ${thresholds.filling})`, 'CONFIG_VALUE');
+  }
+  return {
+    maximumThreads: r.int('MaximumThreads', { default: fallback?.maximumThreads ?? 1, min: 1, max: 1024 })!,
+    maximumQueueSize: r.int('MaximumQueueSize', { default: fallback?.maximumQueueSize ?? 10000, min: 1 })!,
+    events,
+    thresholds,
+  };
+}
+
+function findCommandSections(doc: ConfigDocument): string[] {
+  return [...doc.sections.values()].filter((s) => s.entries.get('type')?.value.toLowerCase() === 'command').map((s) => s.name);
+}
+
+function readCommand(r: TrackingSectionReader, configDir: string): CommandActionSettings {
+  r.markKnown('Type');
+  const command: CommandActionSettings = {
+    name: r.name,
+    command: r.string('Command', { required: true }) ?? '',
+    arguments: r.list('Arguments'),
+    timeoutMs: r.duration('Timeout', { bareUnit: 's', default: 3_600_000 })!,
+    workingDirectory: r.path('WorkingDirectory') ?? configDir,
+    outputTailBytes: r.bytes('OutputTail', { default: 4096, min: 0, max: 1024 * 1024 })!,
+  };
+  // The queue keys of the same section are read by readActions; finish() comes after both.
+  return command;
+}
+
+function readActions(
+  r: SectionReader,
+  options: LoadOptions,
+  commands: readonly CommandActionSettings[],
+  defaults: QueueDefaults,
+  section: (name: string) => TrackingSectionReader,
+): ActionsSettings {
+  const enableTestActions = r.bool('EnableTestActions', { default: false })!;
+  const names = [...(options.codeActions ?? []), ...(enableTestActions ? [SLEEP_ACTION] : []), ...commands.map((c) => c.name)];
+  const queues = new Map<string, ActionQueueSettings>();
+  for (const name of names) {
+    const own = section(name);
+    if (commands.some((c) => c.name === name)) own.markKnown('Type', 'Command', 'Arguments', 'Timeout', 'WorkingDirectory', 'OutputTail');
+    const keys = own.exists ? readQueueKeys(own, defaults) : defaults;
+    if (own.exists) own.finish();
+    queues.set(name.toLowerCase(), { name, ...keys });
+  }
+  const datastoreType = r.oneOf('DatastoreType', ['sqlite', 'postgres'] as const, { default: 'sqlite' })!;
+  const connectionString = r.secret('ConnectionString', { required: datastoreType === 'postgres' });
+  const actions: ActionsSettings = {
+    durability: r.oneOf('Durability', ['process', 'power'] as const, { default: 'process' })!,
+    finishedActionRetentionMs: r.duration('FinishedActionRetention', { bareUnit: 's', default: 7 * 86_400_000 })!,
+    enableTestActions,
+    datastoreType,
+    pollIntervalMs: r.duration('PollInterval', { bareUnit: 'ms', default: 1000 })!,
+    queues,
+    commands,
+    ...(connectionString ? { connectionString } : {}),
+  };
+  r.finish();
+  return actions;
+}
+
+/** Every handler section named by an On* parameter must exist and name a LibraryName. */
+function readHandlerSections(
+  queues: ReadonlyMap<string, ActionQueueSettings>,
+  section: (name: string) => TrackingSectionReader,
+  sink: ProblemSink,
+): Map<string, HandlerSectionSettings> {
+  const handlers = new Map<string, HandlerSectionSettings>();
+  for (const q of queues.values()) {
+    for (const type of EVENT_TYPES) {
+      for (const name of q.events[type]) {
+        if (handlers.has(name.toLowerCase())) continue;
+        const r = section(name);
+        if (!r.exists) {
+          const own = section(q.name);
+          const where = own.exists && own.has(type) ? own.locate(type) : section('Actions').locate(type);
+          sink.add({ severity: 'error', code: 'CONFIG_REFERENCE', ...where, key: type, message: `names the handler section [${name}], which does not exist` });
+          handlers.set(name.toLowerCase(), { name, libraryName: '' });
+          continue;
+        }
+        const libraryName = r.string('LibraryName', { required: true }) ?? '';
+        handlers.set(name.toLowerCase(), { name: r.name, libraryName });
+      }
+    }
+  }
+  return handlers;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    if (value instanceof Map) for (const v of value.values()) deepFreeze(v);
+    else for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+export type { RoleSettings };

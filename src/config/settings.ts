@@ -1,0 +1,108 @@
+/**
+ * The typed, frozen settings object: IDOL section and key names map one to one onto fields.
+ * Defaults are those of decisions.md unless a comment says otherwise.
+ */
+import type { EventType } from '../events/handler.js';
+
+export interface ServerSettings {
+  /** `[Server] Port`, default 9000. */
+  readonly port: number;
+  /** `[Server] Host`, default 127.0.0.1. */
+  readonly host: string;
+  /** `[Server] DataDirectory`, default ./data (relative to the config file). */
+  readonly dataDirectory: string;
+  /** `[Server] MaxInputString`, characters of a query string or field, IDOL default 64000. */
+  readonly maxInputString: number;
+  /** `[Server] MaxFileUploadSize`, bytes of one uploaded file, IDOL default 10,000,000. */
+  readonly maxFileUploadSize: number;
+  /** `[Server] MaxRequestSize`, bytes of a whole request body, default 20MB. */
+  readonly maxRequestSize: number;
+  /** `[Server] LogLevel`: debug, info (default), warn, error. */
+  readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** `[Server] SSLConfig`: a section with TLS settings for serving the ACI port over HTTPS. */
+  readonly sslConfig?: string;
+  /** `[Server] ShutdownGrace`: how long running actions get to end at shutdown, default 5s. */
+  readonly shutdownGraceMs: number;
+}
+
+/** Handler section names per event (comma lists; decisions.md "Events"). */
+export type EventWiring = Readonly<Record<EventType, readonly string[]>>;
+
+export interface QueueEventThresholds {
+  /** `QueueFillingThreshold`, share of MaximumQueueSize, default 0.7 (the documented example). */
+  readonly filling: number;
+  /** `QueueEmptyingThreshold`, default 0.5 (IDOL CFS default). Must be below `filling`. */
+  readonly emptying: number;
+}
+
+export interface ActionQueueSettings {
+  /** Canonical action name, also the queue name. */
+  readonly name: string;
+  /** `MaximumThreads`, default 1. */
+  readonly maximumThreads: number;
+  /** `MaximumQueueSize`, default 10000. */
+  readonly maximumQueueSize: number;
+  readonly events: EventWiring;
+  readonly thresholds: QueueEventThresholds;
+}
+
+export interface CommandActionSettings {
+  readonly name: string;
+  /** `Command`: a program path (never run through a shell). */
+  readonly command: string;
+  /** `Arguments`: a comma list; `%Param%` is replaced by the request's parameter. */
+  readonly arguments: readonly string[];
+  /** `Timeout`, default 1h. */
+  readonly timeoutMs: number;
+  /** `WorkingDirectory`, default the config file's directory. */
+  readonly workingDirectory: string;
+  /** `OutputTail`: bytes of stdout/stderr kept in the result, default 4096. */
+  readonly outputTailBytes: number;
+}
+
+export type DatastoreType = 'sqlite' | 'postgres';
+
+export interface ActionsSettings {
+  /** `Durability`: process (default) or power (fsync per commit batch). */
+  readonly durability: 'process' | 'power';
+  /** `FinishedActionRetention`, default 7d. */
+  readonly finishedActionRetentionMs: number;
+  /** `EnableTestActions`: enables `Sleep`, default false. */
+  readonly enableTestActions: boolean;
+  /** `DatastoreType`, default sqlite. */
+  readonly datastoreType: DatastoreType;
+  /** `ConnectionString` for postgres. */
+  readonly connectionString?: string;
+  /** `PollInterval`: idle workers look for work at least this often, default 1s. */
+  readonly pollIntervalMs: number;
+  /** Per asynchronous action (defaults from `[Actions]`, overridden in `[ActionName]`). */
+  readonly queues: ReadonlyMap<string, ActionQueueSettings>;
+  /** Command actions (`[Name] Type=Command`). */
+  readonly commands: readonly CommandActionSettings[];
+}
+
+export interface RoleSettings {
+  readonly name: string;
+  /** Lower-case standard roles: admin, query, index, servicecontrol, servicestatus, or `*`. */
+  readonly standardRoles: ReadonlySet<string>;
+  /** Lower-case action names granted explicitly. */
+  readonly actions: ReadonlySet<string>;
+  /** Client address patterns (`*` wildcards). */
+  readonly clients: readonly string[];
+}
+
+export interface HandlerSectionSettings {
+  readonly name: string;
+  readonly libraryName: string;
+}
+
+export interface Settings {
+  /** Absolute path of the main config file. */
+  readonly file: string;
+  readonly server: ServerSettings;
+  readonly actions: ActionsSettings;
+  /** `[AuthorizationRoles]`; empty means the IDOL defaults (idol-reference.md §9.4). */
+  readonly roles: readonly RoleSettings[];
+  /** Every handler section referenced by an On* parameter. */
+  readonly handlers: ReadonlyMap<string, HandlerSectionSettings>;
+}

@@ -1,0 +1,72 @@
+/**
+ * Running one claimed action: build its context, call the definition, turn the outcome into a
+ * settlement (Finished / Error / Stopped) and hand it to the group committer.
+ *
+ * Invariant: every claimed action is settled exactly once, except when the server shuts down
+ * under it; then it stays Processing and crash recovery re-queues it at the next start
+ * (decisions.md: none is left hanging).
+ */
+import { errorText } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { ActionRecord } from './record.js';
+import type { GroupCommitter } from './group-commit.js';
+import { ActionFailure, type ActionContext, type AsyncActionDefinition, type ParamReader } from './action-definition.js';
+import { RunningAction, type RunningActions } from './running-actions.js';
+import type { Settlement } from '../store/store.js';
+
+export interface ExecuteDeps {
+  readonly committer: GroupCommitter;
+  readonly running: RunningActions;
+  readonly log: Logger;
+  readonly params: (pairs: readonly (readonly [string, string])[]) => ParamReader;
+  readonly clock: () => number;
+  /** Called with the final record once the settlement committed. */
+  readonly onSettled: (record: ActionRecord) => void;
+}
+
+export async function executeAction(record: ActionRecord, definition: AsyncActionDefinition, deps: ExecuteDeps): Promise<void> {
+  const running = new RunningAction(record.id, record.token, record.queue, record.reports);
+  deps.running.add(running);
+  let status: Settlement['status'];
+  let result: ActionRecord['result'];
+  let error: string | undefined;
+  try {
+    result = (await definition.run(contextFor(record, running, deps)))?.result;
+    status = running.stopReason ? 'Stopped' : 'Finished';
+  } catch (e) {
+    result = e instanceof ActionFailure ? e.result : undefined;
+    status = running.stopReason ? 'Stopped' : 'Error';
+    if (status === 'Error') error = errorText(e);
+  } finally {
+    deps.running.remove(running);
+  }
+  const settlement: Settlement = { id: record.id, running: { ...record, reports: running.reports }, status, endedAt: deps.clock(), ...(result ? { result } : {}), ...(error !== undefined ? { error } : {}) };
+  if (running.stopReason === 'shutdown') return;
+  // Not awaited: the slot takes its next action while this settlement joins the same batch.
+  deps.committer.settle(settlement).then(
+    (final) => final && deps.onSettled(final),
+    (e) => deps.log.error('settlement failed', { token: record.token, error: errorText(e) }),
+  );
+}
+
+function contextFor(record: ActionRecord, running: RunningAction, deps: ExecuteDeps): ActionContext {
+  return {
+    token: record.token,
+    queue: record.queue,
+    params: deps.params(record.params),
+    attempt: record.attempts,
+    signal: running.controller.signal,
+    log: deps.log.child({ action: record.queue, token: record.token }),
+    progress(fraction, stage) {
+      const progress = { fraction: Math.min(1, Math.max(0, fraction)), ...(stage !== undefined ? { stage } : {}) };
+      running.progress = progress;
+      deps.committer.progress({ id: record.id, progress });
+    },
+    reportError(message) {
+      const report = { time: deps.clock(), message };
+      running.reports.push(report);
+      deps.committer.report({ id: record.id, ...report });
+    },
+    checkpoint: () => running.checkpoint(),
+  };
+}

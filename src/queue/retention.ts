@@ -1,0 +1,41 @@
+/**
+ * Purges final actions older than `[Actions] FinishedActionRetention` (decisions.md), now and then.
+ */
+import { errorText } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { Store } from '../store/store.js';
+
+/** How often to purge: often enough that the store never holds much more than the retention. */
+const PURGE_EVERY_MS = 60_000;
+
+export class RetentionPurger {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly queues: readonly string[],
+    private readonly retentionMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.purgeNow(), Math.min(PURGE_EVERY_MS, Math.max(1000, this.retentionMs / 10)));
+    this.timer.unref();
+    void this.purgeNow();
+  }
+
+  async purgeNow(now = Date.now()): Promise<number> {
+    try {
+      const purged = await this.store.purgeFinished(this.queues, now - this.retentionMs);
+      if (purged > 0) this.log.info('purged finished actions past their retention', { count: purged });
+      return purged;
+    } catch (e) {
+      this.log.error('purge failed', { error: errorText(e) });
+      return 0;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+}

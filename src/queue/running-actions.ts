@@ -1,0 +1,92 @@
+/**
+ * The actions running on this node: their stop signals, pause state and latest progress.
+ * QueueInfo `stop`, `pause`, `resume` and `progress` act through here for local actions.
+ */
+import { TocsinError } from '../common/errors.js';
+import type { ErrorReport, ProgressInfo } from './record.js';
+
+export type StopReason = 'stop' | 'shutdown';
+
+export class RunningAction {
+  readonly controller = new AbortController();
+  stopReason: StopReason | undefined;
+  progress: ProgressInfo | undefined;
+  /** Error reports so far: those stored before this run, then this run's. */
+  readonly reports: ErrorReport[];
+  private paused = false;
+  private resumeWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly id: number,
+    readonly token: string,
+    readonly queue: string,
+    reports: readonly ErrorReport[] = [],
+  ) {
+    this.reports = [...reports];
+  }
+
+  stop(reason: StopReason): void {
+    if (this.stopReason) return;
+    this.stopReason = reason;
+    this.controller.abort(new TocsinError('ACTION_STOPPED', reason === 'stop' ? 'The action was stopped (QueueAction=Stop)' : 'The server is shutting down'));
+    this.resume();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const waiters = this.resumeWaiters;
+    this.resumeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** ActionContext.checkpoint(). */
+  async checkpoint(): Promise<void> {
+    while (this.paused && !this.controller.signal.aborted) {
+      await new Promise<void>((resolve) => this.resumeWaiters.push(resolve));
+    }
+    if (this.controller.signal.aborted) throw this.controller.signal.reason;
+  }
+}
+
+export class RunningActions {
+  private readonly byId = new Map<number, RunningAction>();
+  private readonly byToken = new Map<string, RunningAction>();
+
+  add(action: RunningAction): void {
+    this.byId.set(action.id, action);
+    this.byToken.set(action.token, action);
+  }
+
+  remove(action: RunningAction): void {
+    this.byId.delete(action.id);
+    this.byToken.delete(action.token);
+  }
+
+  get(token: string): RunningAction | undefined {
+    return this.byToken.get(token);
+  }
+
+  getById(id: number): RunningAction | undefined {
+    return this.byId.get(id);
+  }
+
+  inQueue(queue: string): RunningAction[] {
+    return [...this.byId.values()].filter((a) => a.queue === queue);
+  }
+
+  all(): RunningAction[] {
+    return [...this.byId.values()];
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The group commit: one transaction applies a whole batch of enqueues, settlements, error reports,
+ * progress updates and claims, and appends the events they cause (store.ts invariants).
+ *
+ * Order inside the transaction: settlements first (they free nothing in the DB, but their events
+ * must precede those of later claims), then reports and progress, then enqueues, then claims, so a
+ * batch may claim an action it enqueued.
+ */
+import type Database from 'better-sqlite3';
+import type { ActionRecord } from '../../queue/record.js';
+import type { CommitBatch, CommitResult, EventPlanner, NewAction, NewEvent, Settlement } from '../store.js';
+import { byClaimOrder, rowToRecord, type ActionRow } from './rows.js';
+import { prepareAppendEvent } from './events-sql.js';
+import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
+
+const REPORTS_KEPT = 100;
+
+/** The record after a settlement, without reading the row back. */
+function finalRecord(s: Settlement): ActionRecord {
+  const { progress: _progress, result: _result, error: _error, ...rest } = s.running;
+  return { ...rest, status: s.status, endedAt: s.endedAt, ...(s.result ? { result: s.result } : {}), ...(s.error !== undefined ? { error: s.error } : {}) };
+}
+
+export function prepareCommitBatch(db: Database.Database, sizes: QueueSizes, planner: EventPlanner): (batch: CommitBatch) => CommitResult {
+  const appendEvent = prepareAppendEvent(db);
+  const insertAction = db.prepare<[string, string, number, string, number]>(
+    `INSERT INTO actions (token, queue, status, priority, params, queued_at) VALUES (?, ?, 'Queued', ?, ?, ?) RETURNING *`,
+  );
+  const settle = db.prepare<[string, number, string | null, string | null, number]>(
+    `UPDATE actions SET status = ?, ended_at = ?, result = ?, error = ?, progress = NULL, stop_requested = 0
+     WHERE id = ? AND (status = 'Processing' OR (status = 'Paused' AND started_at IS NOT NULL))`,
+  );
+  const readReports = db.prepare<[number], ActionRow>('SELECT * FROM actions WHERE id = ?');
+  const writeReports = db.prepare<[string, number]>('UPDATE actions SET reports = ? WHERE id = ? RETURNING *');
+  const writeProgress = db.prepare<[string, number]>(
+    `UPDATE actions SET progress = ? WHERE id = ? AND (status = 'Processing' OR status = 'Paused')`,
+  );
+  const claim = db.prepare<[number, string, string, number]>(
+    `UPDATE actions SET status = 'Processing', started_at = ?, attempts = attempts + 1, owner = ?
+     WHERE id IN (SELECT id FROM actions WHERE queue = ? AND status = 'Queued' ORDER BY priority DESC, id LIMIT ?)
+     RETURNING *`,
+  );
+
+  function enqueue(a: NewAction, stage: QueueSizeStage, events: NewEvent[], now: number): ActionRecord | 'full' {
+    if (stage.size(a.queue) >= a.maxQueueSize) return 'full';
+    const row = insertAction.get(a.token, a.queue, a.priority, JSON.stringify(a.params), a.queuedAt) as ActionRow;
+    stage.change(a.queue, +1, now, events);
+    return rowToRecord(row);
+  }
+
+  const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): CommitResult => {
+    const { now } = batch;
+    const events: NewEvent[] = [];
+    const settled = batch.settlements.map((s) => {
+      const changed = settle.run(s.status, s.endedAt, s.result ? JSON.stringify(s.result) : null, s.error ?? null, s.id).changes;
+      if (changed === 0) return undefined;
+      const record = finalRecord(s);
+      events.push(...planner.forAction(s.status === 'Error' ? 'OnError' : 'OnFinish', record, now));
+      return record;
+    });
+    for (const r of batch.reports) {
+      const row = readReports.get(r.id);
+      if (!row) continue;
+      const reports = [...(row.reports ? (JSON.parse(row.reports) as unknown[]) : []), { time: r.time, message: r.message }].slice(-REPORTS_KEPT);
+      const updated = writeReports.get(JSON.stringify(reports), r.id) as ActionRow;
+      events.push(...planner.forAction('OnErrorReport', rowToRecord(updated), now, r.message));
+    }
+    for (const p of batch.progress) writeProgress.run(JSON.stringify(p.progress), p.id);
+    const enqueued = batch.enqueues.map((a) => enqueue(a, stage, events, now));
+    const claimed = batch.claims.map((c) => {
+      if (c.max <= 0) return [];
+      const records = (claim.all(now, batch.node, c.queue, c.max) as ActionRow[]).map(rowToRecord).sort(byClaimOrder);
+      for (const record of records) {
+        stage.change(c.queue, -1, now, events);
+        events.push(...planner.forAction('OnStart', record, now));
+      }
+      return records;
+    });
+    for (const e of events) appendEvent(e);
+    stage.persist();
+    return { enqueued, claimed, settled };
+  });
+
+  return (batch) => {
+    const stage = sizes.stage();
+    const result = run(batch, stage);
+    stage.publish();
+    return result;
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * Queue sizes (actions waiting to start) and the last queue event, kept in memory for speed and
+ * changed only through a transaction-scoped stage, so a rolled-back transaction leaves them as
+ * they were. Safe because one process owns the database (EXCLUSIVE locking, see database.ts).
+ *
+ * Every size change runs the queue-event state machine (idol-reference.md §3.3) through the
+ * EventPlanner, one step per action, so no transition is skipped inside a batch.
+ */
+import type Database from 'better-sqlite3';
+import type { EventPlanner, NewEvent, QueueEventType } from '../store.js';
+
+interface QueueState {
+  size: number;
+  last: QueueEventType;
+}
+
+export class QueueSizes {
+  private readonly states = new Map<string, QueueState>();
+  private readonly countWaiting: Database.Statement<[string], number>;
+  private readonly readLast: Database.Statement<[string], string>;
+  private readonly writeLast: Database.Statement<[string, string]>;
+
+  constructor(db: Database.Database, private readonly planner: EventPlanner) {
+    this.countWaiting = db
+      .prepare<[string], number>(
+        `SELECT COUNT(*) FROM actions WHERE queue = ? AND (status = 'Queued' OR (status = 'Paused' AND started_at IS NULL))`,
+      )
+      .pluck();
+    this.readLast = db.prepare<[string], string>('SELECT last_event FROM queues WHERE name = ?').pluck();
+    this.writeLast = db.prepare<[string, string]>(
+      `INSERT INTO queues (name, last_event) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_event = excluded.last_event`,
+    );
+  }
+
+  /** Start a transaction-scoped view. */
+  stage(): QueueSizeStage {
+    return new QueueSizeStage(this);
+  }
+
+  /** Current committed size (loads it on first use). */
+  size(queue: string): number {
+    return this.load(queue).size;
+  }
+
+  /** @internal */
+  load(queue: string): QueueState {
+    let state = this.states.get(queue);
+    if (!state) {
+      const last = (this.readLast.get(queue) ?? 'QueueEmpty') as QueueEventType;
+      state = { size: this.countWaiting.get(queue) ?? 0, last };
+      this.states.set(queue, state);
+    }
+    return state;
+  }
+
+  /** @internal Inside the transaction: store the new last queue events. */
+  persist(staged: Map<string, QueueState>, lastChanged: Set<string>): void {
+    for (const queue of lastChanged) this.writeLast.run(queue, staged.get(queue)!.last);
+  }
+
+  /** @internal After commit: make the staged states the committed ones. */
+  publish(staged: Map<string, QueueState>): void {
+    for (const [queue, state] of staged) this.states.set(queue, state);
+  }
+
+  /** @internal */
+  get eventPlanner(): EventPlanner {
+    return this.planner;
+  }
+
+  /** Forget cached sizes (after a bulk change such as crash recovery). */
+  reset(): void {
+    this.states.clear();
+  }
+}
+
+export class QueueSizeStage {
+  private readonly staged = new Map<string, QueueState>();
+  private readonly lastChanged = new Set<string>();
+
+  constructor(private readonly sizes: QueueSizes) {}
+
+  size(queue: string): number {
+    return this.state(queue).size;
+  }
+
+  /** Add delta (+1 or -1) to the queue's size, collecting any queue event into `events`. */
+  change(queue: string, delta: number, now: number, events: NewEvent[]): void {
+    const state = this.state(queue);
+    state.size += delta;
+    const fired = this.sizes.eventPlanner.forQueueSize(queue, state.size, state.last, now);
+    if (fired) {
+      state.last = fired.type;
+      this.lastChanged.add(queue);
+      events.push(...fired.events);
+    }
+  }
+
+  /** Inside the transaction, after its last size change: store the new last queue events. */
+  persist(): void {
+    this.sizes.persist(this.staged, this.lastChanged);
+  }
+
+  /** After the transaction committed: the in-memory sizes follow. */
+  publish(): void {
+    this.sizes.publish(this.staged);
+  }
+
+  private state(queue: string): QueueState {
+    let state = this.staged.get(queue);
+    if (!state) {
+      const committed = this.sizes.load(queue);
+      state = { ...committed };
+      this.staged.set(queue, state);
+    }
+    return state;
+  }
+}

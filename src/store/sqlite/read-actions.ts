@@ -1,0 +1,79 @@
+/**
+ * Reading action records: by token, by QueueInfo filter (idol-reference.md §7.1), and counts.
+ * Read-only; no locking beyond SQLite's snapshot.
+ */
+import type Database from 'better-sqlite3';
+import type { ActionRecord } from '../../queue/record.js';
+import type { ActionFilter, QueueCounts, SortKey } from '../store.js';
+import { rowToRecord, type ActionRow } from './rows.js';
+
+const SORT_COLUMNS: Record<SortKey, string> = {
+  'queue-time': 'queued_at',
+  'start-time': 'started_at',
+  'finish-time': 'ended_at',
+  priority: 'priority',
+  status: 'status',
+};
+
+export function prepareReadActions(db: Database.Database) {
+  const byToken = db.prepare<[string], ActionRow>('SELECT * FROM actions WHERE token = ?');
+  const counts = db.prepare<[string], { status: string; started: number; n: number }>(
+    'SELECT status, started_at IS NOT NULL AS started, COUNT(*) AS n FROM actions WHERE queue = ? GROUP BY status, started',
+  );
+  const paused = db.prepare<[string], number>('SELECT paused FROM queues WHERE name = ?').pluck();
+
+  function list(f: ActionFilter): ActionRecord[] {
+    const where: string[] = ['queue = ?'];
+    const args: (string | number)[] = [f.queue];
+    const add = (clause: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('token = ?', f.token);
+    add('queued_at > ?', f.queuedAfter);
+    add('queued_at < ?', f.queuedBefore);
+    add('ended_at > ?', f.finishedAfter);
+    add('ended_at < ?', f.finishedBefore);
+    add('priority >= ?', f.minPriority);
+    add('priority <= ?', f.maxPriority);
+    if (f.statuses && f.statuses.length > 0) {
+      where.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
+      args.push(...f.statuses);
+    }
+    const direction = f.descending ? 'DESC' : 'ASC';
+    // NULLs (not started / not finished) sort last either way; id breaks ties in arrival order.
+    const column = SORT_COLUMNS[f.sortBy];
+    const sql =
+      `SELECT * FROM actions WHERE ${where.join(' AND ')} ` +
+      `ORDER BY ${column} IS NULL, ${column} ${direction}, id ${direction}` +
+      (f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '');
+    return (db.prepare(sql).all(...args) as ActionRow[]).map(rowToRecord);
+  }
+
+  function queueCounts(queue: string): QueueCounts {
+    const c = { paused: (paused.get(queue) ?? 0) === 1, queued: 0, processing: 0, pausedActions: 0, finished: 0, error: 0, cancelled: 0, stopped: 0 };
+    for (const row of counts.all(queue)) {
+      switch (row.status) {
+        case 'Queued': c.queued += row.n; break;
+        case 'Processing': c.processing += row.n; break;
+        case 'Paused': c.pausedActions += row.n; break;
+        case 'Finished': c.finished += row.n; break;
+        case 'Error': c.error += row.n; break;
+        case 'Cancelled': c.cancelled += row.n; break;
+        case 'Stopped': c.stopped += row.n; break;
+      }
+    }
+    return c;
+  }
+
+  return {
+    get: (token: string): ActionRecord | undefined => {
+      const row = byToken.get(token);
+      return row ? rowToRecord(row) : undefined;
+    },
+    list,
+    queueCounts,
+    isPaused: (queue: string): boolean => (paused.get(queue) ?? 0) === 1,
+  };
+}

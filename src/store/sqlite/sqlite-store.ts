@@ -1,0 +1,108 @@
+/**
+ * The embedded Store on better-sqlite3 (decisions.md: `DataDirectory/tocsin.db`). The driver is
+ * synchronous; its answers are wrapped in promises to keep the Store interface backend-neutral.
+ */
+import type Database from 'better-sqlite3';
+import { TocsinError } from '../../common/errors.js';
+import type { ActionRecord } from '../../queue/record.js';
+import {
+  NO_EVENTS,
+  type ActionFilter,
+  type CommitBatch,
+  type CommitResult,
+  type EventPlanner,
+  type NewAction,
+  type QueueCounts,
+  type Store,
+} from '../store.js';
+import { openDatabase, type Durability } from './database.js';
+import { QueueSizes } from './queue-sizes.js';
+import { prepareCommitBatch } from './commit-batch.js';
+import { prepareReadActions } from './read-actions.js';
+import { prepareControlActions } from './control-actions.js';
+
+export interface SqliteStoreOptions {
+  /** Database file, or ':memory:'. */
+  readonly file: string;
+  readonly durability: Durability;
+  readonly planner?: EventPlanner;
+}
+
+/** Run a synchronous store operation, turning driver errors into STORE_FAILED. */
+function attempt<T>(what: string, fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    if (e instanceof TocsinError) return Promise.reject(e);
+    return Promise.reject(new TocsinError('STORE_FAILED', `Datastore ${what} failed: ${(e as Error).message}`, { cause: e }));
+  }
+}
+
+export class SqliteStore implements Store {
+  readonly capabilities = { shared: false } as const;
+  /** The open database, for the event outbox and tests. */
+  readonly db: Database.Database;
+  private readonly commitBatch: (batch: CommitBatch) => CommitResult;
+  private readonly read: ReturnType<typeof prepareReadActions>;
+  private readonly control: ReturnType<typeof prepareControlActions>;
+
+  constructor(options: SqliteStoreOptions) {
+    this.db = openDatabase(options.file, options.durability);
+    const planner = options.planner ?? NO_EVENTS;
+    const sizes = new QueueSizes(this.db, planner);
+    this.commitBatch = prepareCommitBatch(this.db, sizes, planner);
+    this.read = prepareReadActions(this.db);
+    this.control = prepareControlActions(this.db, sizes);
+  }
+
+  commit(batch: CommitBatch): Promise<CommitResult> {
+    return attempt('commit', () => this.commitBatch(batch));
+  }
+  recoverInterrupted(): Promise<number> {
+    return attempt('recovery', () => this.control.recover());
+  }
+  getAction(token: string): Promise<ActionRecord | undefined> {
+    return attempt('read', () => this.read.get(token));
+  }
+  listActions(filter: ActionFilter): Promise<ActionRecord[]> {
+    return attempt('read', () => this.read.list(filter));
+  }
+  queueCounts(queue: string): Promise<QueueCounts> {
+    return attempt('read', () => this.read.queueCounts(queue));
+  }
+  cancel(token: string, now: number): Promise<ActionRecord | undefined> {
+    return attempt('cancel', () => this.control.cancel(token, now));
+  }
+  changePriority(token: string, priority: number): Promise<ActionRecord | undefined> {
+    return attempt('changePriority', () => this.control.changePriority(token, priority));
+  }
+  pauseAction(token: string): Promise<ActionRecord | undefined> {
+    return attempt('pause', () => this.control.pauseAction(token));
+  }
+  resumeAction(token: string): Promise<ActionRecord | undefined> {
+    return attempt('resume', () => this.control.resumeAction(token));
+  }
+  setQueuePaused(queue: string, paused: boolean): Promise<void> {
+    return attempt('pause', () => this.control.setQueuePaused(queue, paused));
+  }
+  isQueuePaused(queue: string): Promise<boolean> {
+    return attempt('read', () => this.read.isPaused(queue));
+  }
+  requestStop(token: string): Promise<boolean> {
+    return attempt('stop', () => this.control.requestStop(token));
+  }
+  pendingStops(node: string): Promise<number[]> {
+    return attempt('read', () => this.control.pendingStops(node));
+  }
+  duplicate(token: string, copy: NewAction): Promise<ActionRecord | 'full' | undefined> {
+    return attempt('duplicate', () => this.control.duplicate(token, copy));
+  }
+  purgeFinished(queues: readonly string[], endedBefore: number): Promise<number> {
+    return attempt('purge', () => this.control.purge(queues, endedBefore));
+  }
+  close(): Promise<void> {
+    return attempt('close', () => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
