@@ -10,8 +10,14 @@ import type { AddressInfo } from 'node:net';
 import { TocsinError } from './common/errors.js';
 import { createLogger, type Logger } from './common/logger.js';
 import { formatProblem } from './config/problems.js';
-import { loadSettings, type LoadedConfig } from './config/load-settings.js';
+import type { LoadedConfig } from './config/load-settings.js';
 import type { Settings } from './config/settings.js';
+import { prepareConfig, type PreparedConfig } from './prepare-config.js';
+import { builtinHandlerRegistry } from './events/builtin-handlers.js';
+import type { EventDelivery, HandlerContext, HandlerFactory } from './events/handler.js';
+import { createEventPlanner } from './events/planner.js';
+import { DeliveryEngine } from './events/engine/delivery-engine.js';
+import { eventInfoAction } from './actions/event-info.js';
 import { AciParams } from './aci/params.js';
 import { ActionTable } from './aci/action-table.js';
 import { createAciHandler, type AciRequestHandler } from './aci/server.js';
@@ -20,7 +26,6 @@ import { readServerTls } from './aci/server-tls.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
 import { SqliteStore } from './store/sqlite/sqlite-store.js';
-import type { Store } from './store/store.js';
 import { sleepAction } from './actions/sleep.js';
 import { commandAction } from './actions/command-action.js';
 import { queueInfoAction } from './actions/queue-info.js';
@@ -32,6 +37,8 @@ export interface StartOptions {
   readonly configFile: string;
   /** Asynchronous actions defined in code, in addition to Sleep and command actions. */
   readonly actions?: readonly AsyncActionDefinition[];
+  /** Handler libraries defined in code, in addition to HttpHandler, LuaHandler and TextFileHandler. */
+  readonly handlers?: readonly HandlerFactory[];
   /** Overrides `[Server] Port` (0 = any free port). */
   readonly port?: number;
   readonly logger?: Logger;
@@ -44,22 +51,48 @@ export interface RunningServer {
   /** `http://host:port` of the ACI server. */
   readonly url: string;
   readonly scheduler: Scheduler;
-  readonly store: Store;
+  readonly store: SqliteStore;
+  readonly events: DeliveryEngine;
   readonly log: Logger;
   close(): Promise<void>;
 }
 
-/** Load and validate the config; throws CONFIG_INVALID listing every error. Warnings are logged. */
-export function loadConfigOrThrow(file: string, codeActions: readonly string[], log?: Logger): LoadedConfig {
-  const loaded = loadSettings(file, { codeActions });
-  loaded.reportUnusedSections();
-  const problems = loaded.sink.problems;
-  if (loaded.sink.hasErrors) {
+/**
+ * Load and validate the config and create its handlers; throws CONFIG_INVALID listing every error
+ * (after closing any handler already created). Warnings are logged.
+ */
+function prepareOrThrow(options: StartOptions, contextFor: (section: string, loaded: LoadedConfig) => HandlerContext, log: Logger): PreparedConfig {
+  const prepared = prepareConfig(options.configFile, {
+    codeActions: (options.actions ?? []).map((a) => a.name),
+    registry: builtinHandlerRegistry(options.handlers),
+    contextFor,
+    start: true,
+  });
+  const problems = prepared.loaded.sink.problems;
+  if (prepared.loaded.sink.hasErrors) {
+    for (const h of prepared.handlers.values()) void h.handler.close().catch(() => undefined);
     const lines = problems.filter((p) => p.severity === 'error').map(formatProblem);
     throw new TocsinError('CONFIG_INVALID', `The configuration has errors:\n${lines.join('\n')}`);
   }
-  for (const p of problems) log?.warn(formatProblem(p));
-  return loaded;
+  for (const p of problems) log.warn(formatProblem(p));
+  return prepared;
+}
+
+/** What a handler gets from the server; `send` reaches the engine once it exists. */
+function handlerContext(section: string, loaded: LoadedConfig, log: Logger, engine: () => DeliveryEngine | undefined): HandlerContext {
+  return {
+    log: log.child({ handler: section }),
+    dataDirectory: loaded.settings.server.dataDirectory,
+    readSection: (name) => {
+      const r = loaded.section(name);
+      return r.exists ? r : undefined;
+    },
+    async send(target: string, text: string, event: EventDelivery) {
+      const configured = engine()?.handler(target);
+      if (!configured) throw new TocsinError('HANDLER_UNKNOWN', `send(): [${target}] is not a handler section (it needs a LibraryName)`);
+      await configured.handler.deliver({ ...event, handler: configured.name, document: text }, AbortSignal.timeout(60_000));
+    },
+  };
 }
 
 function registeredActions(settings: Settings, code: readonly AsyncActionDefinition[]): RegisteredAction[] {
@@ -89,26 +122,30 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const code = options.actions ?? [];
   const bootLog = options.logger ?? createLogger();
-  const loaded = loadConfigOrThrow(options.configFile, code.map((a) => a.name), bootLog);
+  let engine: DeliveryEngine | undefined;
+  const { loaded, handlers } = prepareOrThrow(options, (section, l) => handlerContext(section, l, bootLog, () => engine), bootLog);
   const { settings } = loaded;
   const log = options.logger ?? createLogger({ level: settings.server.logLevel });
   const tls = settings.server.sslConfig ? readServerTls(loaded, settings.server.sslConfig) : undefined;
-  const store = new SqliteStore({ file: join(settings.server.dataDirectory, 'tocsin.db'), durability: settings.actions.durability });
-  const startedAt = Date.now();
-  const actions = new ActionTable();
-  // Until the scheduler is up (it needs the port for tokens), requests get a 503.
+  // Until everything is up (tokens need the port), requests get a 503.
   let aci: AciRequestHandler = (_req, res) => res.writeHead(503).end();
   const handler: AciRequestHandler = (req, res) => aci(req, res);
   // Node's default 16 KB header limit would refuse long GET URLs before MaxInputString is checked.
   const serverOptions = { maxHeaderSize: settings.server.maxInputString * 3 + 8192 };
   const http = tls ? createHttpsServer({ ...serverOptions, ...tls }, handler) : createHttpServer(serverOptions, handler);
+  let store: SqliteStore;
   let port: number;
   try {
     port = await listen(http, options.port ?? settings.server.port, settings.server.host);
+    const server = `${tokenHost(settings.server.host)}:${port}`;
+    const planner = createEventPlanner(settings.actions.queues, server, () => engine?.nudge());
+    store = new SqliteStore({ file: join(settings.server.dataDirectory, 'tocsin.db'), durability: settings.actions.durability, planner });
   } catch (e) {
-    await store.close();
+    http.close();
+    for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
     throw e;
   }
+  engine = new DeliveryEngine({ outbox: store, handlers, log, pollMs: settings.actions.pollIntervalMs });
   const scheduler = new Scheduler({
     store,
     actions: registeredActions(settings, code),
@@ -119,10 +156,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     params: (pairs) => new AciParams(pairs),
     pollMs: settings.actions.pollIntervalMs,
   });
-  actions
+  const startedAt = Date.now();
+  const events = engine;
+  const actions = new ActionTable()
     .add(getVersionAction({ startedAt, dataDirectory: settings.server.dataDirectory }))
     .add(getStatusAction({ scheduler, store, startedAt, port, dataDirectory: settings.server.dataDirectory, datastore: settings.actions.datastoreType }))
-    .add(queueInfoAction({ scheduler, store, clock: Date.now }));
+    .add(queueInfoAction({ scheduler, store, clock: Date.now }))
+    .add(eventInfoAction({ store, handlers: () => [...handlers.values()].map((h) => h.name), rewind: (h, seqs) => events.rewind(h, seqs), clock: Date.now }));
   aci = createAciHandler({
     actions,
     scheduler,
@@ -131,23 +171,26 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     log,
   });
   await scheduler.start();
+  engine.start();
   const purger = new RetentionPurger(store, scheduler.queueNames(), settings.actions.finishedActionRetentionMs, log);
   purger.start();
   const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
-  log.info('Tocsin listening', { url, queues: scheduler.queueNames(), dataDirectory: settings.server.dataDirectory });
+  log.info('Tocsin listening', { url, queues: scheduler.queueNames(), handlers: [...handlers.values()].map((h) => h.name), dataDirectory: settings.server.dataDirectory });
   return {
     settings,
     port,
     url,
     scheduler,
     store,
+    events,
     log,
     async close() {
       purger.stop();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       await scheduler.close(settings.server.shutdownGraceMs);
+      await events.close();
       http.closeAllConnections();
       await closed;
       await store.close();

@@ -54,7 +54,7 @@ export function loadSettings(file: string, options: LoadOptions = {}): LoadedCon
   const commands = findCommandSections(doc).map((name) => readCommand(section(name), dirname(mainFile)));
   const actions = readActions(actionsReader, options, commands, defaults, section);
   const roles = readRoles(section, doc);
-  const handlers = readHandlerSections(actions.queues, section, sink);
+  const handlers = readHandlerSections(doc, actions.queues, section, sink);
 
   const settings: Settings = deepFreeze({ file: mainFile, server, actions, roles, handlers });
   const reportUnusedSections = () => {
@@ -161,8 +161,13 @@ function readActions(
   return actions;
 }
 
-/** Every handler section named by an On* parameter must exist and name a LibraryName. */
+/**
+ * Handler sections: every section named by an On* parameter (it must exist), and every section
+ * with a LibraryName (a LuaHandler may send() to it). Their keys are read when the handlers are
+ * created (events/handler-setup.ts).
+ */
 function readHandlerSections(
+  doc: ConfigDocument,
   queues: ReadonlyMap<string, ActionQueueSettings>,
   section: (name: string) => TrackingSectionReader,
   sink: ProblemSink,
@@ -172,18 +177,19 @@ function readHandlerSections(
     for (const type of EVENT_TYPES) {
       for (const name of q.events[type]) {
         if (handlers.has(name.toLowerCase())) continue;
-        const r = section(name);
-        if (!r.exists) {
+        const found = doc.sections.get(name.toLowerCase());
+        if (!found) {
           const own = section(q.name);
           const where = own.exists && own.has(type) ? own.locate(type) : section('Actions').locate(type);
           sink.add({ severity: 'error', code: 'CONFIG_REFERENCE', ...where, key: type, message: `names the handler section [${name}], which does not exist` });
-          handlers.set(name.toLowerCase(), { name, libraryName: '' });
-          continue;
         }
-        const libraryName = r.string('LibraryName', { required: true }) ?? '';
-        handlers.set(name.toLowerCase(), { name: r.name, libraryName });
+        handlers.set(name.toLowerCase(), { name: found?.name ?? name, libraryName: found?.entries.get('libraryname')?.value ?? '' });
       }
     }
+  }
+  for (const s of doc.sections.values()) {
+    const libraryName = s.entries.get('libraryname')?.value;
+    if (libraryName !== undefined && !handlers.has(s.name.toLowerCase())) handlers.set(s.name.toLowerCase(), { name: s.name, libraryName });
   }
   return handlers;
 }

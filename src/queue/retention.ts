@@ -1,5 +1,6 @@
 /**
- * Purges final actions older than `[Actions] FinishedActionRetention` (decisions.md), now and then.
+ * Purges final actions and delivered events older than `[Actions] FinishedActionRetention`
+ * (decisions.md), now and then.
  */
 import { errorText } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
@@ -27,7 +28,9 @@ export class RetentionPurger {
   async purgeNow(now = Date.now()): Promise<number> {
     try {
       const purged = await this.store.purgeFinished(this.queues, now - this.retentionMs);
-      if (purged > 0) this.log.info('purged finished actions past their retention', { count: purged });
+      // Delivered events go with the same retention; failed ones are kept until redelivered.
+      const events = await this.store.purgeDelivered(now - this.retentionMs);
+      if (purged + events > 0) this.log.info('purged finished actions and delivered events past their retention', { actions: purged, events });
       return purged;
     } catch (e) {
       this.log.error('purge failed', { error: errorText(e) });

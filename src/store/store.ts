@@ -100,7 +100,7 @@ export type QueueEventType =
  */
 export interface EventPlanner {
   /** Events for an action status change; `record` is the state right after it. */
-  forAction(type: Exclude<EventType, 'OnQueueEvent'>, record: ActionRecord, now: number, report?: string): readonly NewEvent[];
+  forAction(type: Exclude<EventType, 'OnQueueEvent'>, record: ActionRecord, now: number): readonly NewEvent[];
   /**
    * Called after every change of a queue's size with the previous queue event; returns the new
    * queue event, if the IDOL state machine fires one (idol-reference.md §3.3).
@@ -141,12 +141,76 @@ export interface QueueCounts {
   readonly stopped: number;
 }
 
+export type EventState = 'pending' | 'delivered' | 'failed';
+
+/** A stored event as the outbox returns it. */
+export interface EventRow {
+  readonly seq: number;
+  readonly eventId: string;
+  readonly type: EventType;
+  readonly handler: string;
+  readonly queue: string;
+  readonly token?: string;
+  readonly document: string;
+  /** JSON object text of the request parameters. */
+  readonly request: string;
+  readonly state: EventState;
+  /** Failed attempts so far. */
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly createdAt: number;
+  readonly deliveredAt?: number;
+  readonly lastError?: string;
+}
+
+/** What became of one delivery attempt. */
+export type DeliveryOutcome =
+  | { readonly seq: number; readonly result: 'delivered' }
+  | { readonly seq: number; readonly result: 'retry'; readonly attempts: number; readonly nextAttemptAt: number; readonly error: string }
+  | { readonly seq: number; readonly result: 'failed'; readonly attempts: number; readonly error: string };
+
+export interface EventFilter {
+  readonly states?: readonly EventState[];
+  readonly handler?: string;
+  readonly token?: string;
+  readonly types?: readonly EventType[];
+  readonly eventId?: string;
+  readonly createdAfter?: number;
+  readonly createdBefore?: number;
+  /** Newest first when true. */
+  readonly descending: boolean;
+  readonly limit: number;
+}
+
+export interface EventCount {
+  readonly handler: string;
+  readonly state: EventState;
+  readonly count: number;
+}
+
+/**
+ * The event outbox: events are appended by `commit` (through the EventPlanner); delivery reads
+ * them per handler in `seq` order and records outcomes in batches.
+ */
+export interface Outbox {
+  /** Pending events of a handler with seq > afterSeq, in seq order. */
+  pendingEvents(handler: string, afterSeq: number, limit: number): Promise<EventRow[]>;
+  /** Record a batch of delivery outcomes in one transaction. */
+  recordDeliveries(outcomes: readonly DeliveryOutcome[], now: number): Promise<void>;
+  listEvents(filter: EventFilter): Promise<EventRow[]>;
+  eventCounts(): Promise<EventCount[]>;
+  /** Failed events of a handler (one, by id, or all) → pending, attempts reset. Returns their seqs. */
+  redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]>;
+  /** Delete delivered events created before `before`. Failed ones are kept. */
+  purgeDelivered(before: number): Promise<number>;
+}
+
 export interface StoreCapabilities {
   /** Several nodes share this store (claims and stop requests must go through it). */
   readonly shared: boolean;
 }
 
-export interface Store {
+export interface Store extends Outbox {
   readonly capabilities: StoreCapabilities;
 
   /** Apply one group-commit batch in one transaction. */

@@ -63,7 +63,7 @@ export function prepareCommitBatch(db: Database.Database, sizes: QueueSizes, pla
       if (!row) continue;
       const reports = [...(row.reports ? (JSON.parse(row.reports) as unknown[]) : []), { time: r.time, message: r.message }].slice(-REPORTS_KEPT);
       const updated = writeReports.get(JSON.stringify(reports), r.id) as ActionRow;
-      events.push(...planner.forAction('OnErrorReport', rowToRecord(updated), now, r.message));
+      events.push(...planner.forAction('OnErrorReport', rowToRecord(updated), now));
     }
     for (const p of batch.progress) writeProgress.run(JSON.stringify(p.progress), p.id);
     const enqueued = batch.enqueues.map((a) => enqueue(a, stage, events, now));

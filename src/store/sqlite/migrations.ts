@@ -42,7 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
 
       CREATE TABLE events (
         seq             INTEGER PRIMARY KEY,      -- delivery order
-        event_id        TEXT    NOT NULL UNIQUE,
+        event_id        TEXT    NOT NULL,         -- shared by the handlers of one event
         type            TEXT    NOT NULL,
         handler         TEXT    NOT NULL,
         queue           TEXT    NOT NULL,
@@ -56,11 +56,12 @@ export const MIGRATIONS: readonly Migration[] = [
         delivered_at    INTEGER,
         last_error      TEXT,
         lease_owner     TEXT,
-        lease_until     INTEGER
+        lease_until     INTEGER,
+        UNIQUE (event_id, handler)
       );
-      CREATE INDEX events_due ON events (state, next_attempt_at, seq);
-      CREATE INDEX events_chain ON events (handler, token, seq) WHERE state = 'pending';
-      CREATE INDEX events_created ON events (created_at);
+      -- Each handler reads its pending events in order from a cursor (events/engine).
+      CREATE INDEX events_pending ON events (handler, seq) WHERE state = 'pending';
+      CREATE INDEX events_state ON events (state, created_at);
     `,
   },
 ];

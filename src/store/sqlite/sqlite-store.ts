@@ -9,6 +9,10 @@ import {
   NO_EVENTS,
   type ActionFilter,
   type CommitBatch,
+  type DeliveryOutcome,
+  type EventCount,
+  type EventFilter,
+  type EventRow,
   type CommitResult,
   type EventPlanner,
   type NewAction,
@@ -20,6 +24,7 @@ import { QueueSizes } from './queue-sizes.js';
 import { prepareCommitBatch } from './commit-batch.js';
 import { prepareReadActions } from './read-actions.js';
 import { prepareControlActions } from './control-actions.js';
+import { prepareOutbox } from './outbox.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or ':memory:'. */
@@ -45,6 +50,7 @@ export class SqliteStore implements Store {
   private readonly commitBatch: (batch: CommitBatch) => CommitResult;
   private readonly read: ReturnType<typeof prepareReadActions>;
   private readonly control: ReturnType<typeof prepareControlActions>;
+  private readonly outbox: ReturnType<typeof prepareOutbox>;
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.file, options.durability);
@@ -53,6 +59,7 @@ export class SqliteStore implements Store {
     this.commitBatch = prepareCommitBatch(this.db, sizes, planner);
     this.read = prepareReadActions(this.db);
     this.control = prepareControlActions(this.db, sizes);
+    this.outbox = prepareOutbox(this.db);
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {
@@ -99,6 +106,24 @@ export class SqliteStore implements Store {
   }
   purgeFinished(queues: readonly string[], endedBefore: number): Promise<number> {
     return attempt('purge', () => this.control.purge(queues, endedBefore));
+  }
+  pendingEvents(handler: string, afterSeq: number, limit: number): Promise<EventRow[]> {
+    return attempt('read', () => this.outbox.pendingEvents(handler, afterSeq, limit));
+  }
+  recordDeliveries(outcomes: readonly DeliveryOutcome[], now: number): Promise<void> {
+    return attempt('delivery record', () => this.outbox.recordDeliveries(outcomes, now));
+  }
+  listEvents(filter: EventFilter): Promise<EventRow[]> {
+    return attempt('read', () => this.outbox.listEvents(filter));
+  }
+  eventCounts(): Promise<EventCount[]> {
+    return attempt('read', () => this.outbox.eventCounts());
+  }
+  redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]> {
+    return attempt('redeliver', () => this.outbox.redeliver(handler, eventId, now));
+  }
+  purgeDelivered(before: number): Promise<number> {
+    return attempt('purge', () => this.outbox.purgeDelivered(before));
   }
   close(): Promise<void> {
     return attempt('close', () => {

@@ -1,0 +1,90 @@
+/**
+ * The delivery engine: one HandlerRunner per configured handler section, woken after every
+ * commit that may have stored events, with a bounded poll as the floor (retries that come due are
+ * timers inside the runners).
+ */
+import { setMaxListeners } from 'node:events';
+import type { Logger } from '../../common/logger.js';
+import type { Outbox } from '../../store/store.js';
+import type { ConfiguredHandler } from '../handler-setup.js';
+import { HandlerRunner } from './handler-runner.js';
+import { OutcomeWriter } from './outcome-writer.js';
+
+export interface DeliveryEngineOptions {
+  readonly outbox: Outbox;
+  readonly handlers: ReadonlyMap<string, ConfiguredHandler>;
+  readonly log: Logger;
+  readonly clock?: () => number;
+  readonly pollMs?: number;
+  /** Events held in memory per handler; the rest wait in the outbox. */
+  readonly windowSize?: number;
+}
+
+export class DeliveryEngine {
+  private readonly runners = new Map<string, HandlerRunner>();
+  private readonly writer: OutcomeWriter;
+  private readonly shutdown = new AbortController();
+  private poll: NodeJS.Timeout | undefined;
+  private nudgeScheduled = false;
+
+  constructor(private readonly o: DeliveryEngineOptions) {
+    const clock = o.clock ?? Date.now;
+    // Every in-flight delivery listens to this signal (undici adds a listener per request).
+    setMaxListeners(0, this.shutdown.signal);
+    this.writer = new OutcomeWriter(o.outbox, o.log, clock);
+    for (const [key, h] of o.handlers) {
+      this.runners.set(
+        key,
+        new HandlerRunner({
+          name: h.name,
+          handler: h.handler,
+          policy: h.policy,
+          concurrency: h.concurrency,
+          windowSize: o.windowSize ?? 2000,
+          outbox: o.outbox,
+          writer: this.writer,
+          log: o.log,
+          clock,
+          signal: this.shutdown.signal,
+        }),
+      );
+    }
+  }
+
+  start(): void {
+    this.nudge();
+    this.poll = setInterval(() => this.nudge(), this.o.pollMs ?? 1000);
+    this.poll.unref();
+  }
+
+  /** Events may have been stored: let every runner look (once per turn, however many commits). */
+  nudge(): void {
+    if (this.nudgeScheduled) return;
+    this.nudgeScheduled = true;
+    setImmediate(() => {
+      this.nudgeScheduled = false;
+      for (const r of this.runners.values()) r.nudge();
+    });
+  }
+
+  /** Failed events made pending again behind a runner's cursor. */
+  rewind(handler: string, seqs: readonly number[]): void {
+    const runner = this.runners.get(handler.toLowerCase());
+    if (runner && seqs.length > 0) runner.rewind(Math.min(...seqs));
+  }
+
+  /** The handler of a section, for LuaHandler's send(). */
+  handler(section: string): ConfiguredHandler | undefined {
+    return this.o.handlers.get(section.toLowerCase());
+  }
+
+  /** Stop delivering; in-flight deliveries get `graceMs`, then stay pending for the next start. */
+  async close(graceMs = 2000): Promise<void> {
+    if (this.poll) clearInterval(this.poll);
+    const drained = Promise.all([...this.runners.values()].map((r) => r.stop()));
+    await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    this.shutdown.abort();
+    await this.writer.flush();
+    await Promise.all([...this.o.handlers.values()].map((h) => h.handler.close().catch(() => undefined)));
+  }
+}

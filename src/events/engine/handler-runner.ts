@@ -1,0 +1,199 @@
+/**
+ * Delivers the pending events of ONE handler section (decisions.md "Events"):
+ * - reads them from the outbox in seq order, from a cursor, into a bounded window, so memory stays
+ *   bounded however large the backlog, and a slow or dead handler holds only its own window;
+ * - keeps one chain per action (per queue for queue events): only the head of a chain is in
+ *   flight or waiting to retry, so events of one action arrive in order (OnStart before OnFinish);
+ * - runs heads of different chains concurrently, up to `concurrency`;
+ * - retries a failed head after `RetryInterval` (or the receiver's Retry-After, if later) up to
+ *   `Retries` more times, then marks it failed (kept, redeliverable) and moves on.
+ */
+import { errorText } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import type { EventRow, Outbox } from '../../store/store.js';
+import { DeliveryError, type DeliveryPolicy, type EventDelivery, type EventHandler } from '../handler.js';
+import type { OutcomeWriter } from './outcome-writer.js';
+
+export interface HandlerRunnerOptions {
+  readonly name: string;
+  readonly handler: EventHandler;
+  readonly policy: DeliveryPolicy;
+  readonly concurrency: number;
+  /** Most events held in memory for this handler. */
+  readonly windowSize: number;
+  readonly outbox: Outbox;
+  readonly writer: OutcomeWriter;
+  readonly log: Logger;
+  readonly clock: () => number;
+  /** Aborted when the server stops. */
+  readonly signal: AbortSignal;
+}
+
+const READ_BATCH = 500;
+
+export class HandlerRunner {
+  private cursor = 0;
+  private readonly chains = new Map<string, EventRow[]>();
+  private readonly windowSeqs = new Set<number>();
+  private readonly ready: string[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
+  private filling = false;
+  private refill = false;
+  private idle: (() => void)[] = [];
+  private stopping = false;
+
+  constructor(private readonly o: HandlerRunnerOptions) {}
+
+  get name(): string {
+    return this.o.name;
+  }
+
+  get handler(): EventHandler {
+    return this.o.handler;
+  }
+
+  /** New events may be in the outbox: read them (coalesced while a read runs). */
+  nudge(): void {
+    if (this.filling) {
+      this.refill = true;
+      return;
+    }
+    void this.fill();
+  }
+
+  /** Read again from `seq` (redelivered events lie behind the cursor). */
+  rewind(seq: number): void {
+    this.cursor = Math.min(this.cursor, seq - 1);
+    this.nudge();
+  }
+
+  /** Start no more deliveries; resolves when nothing is in flight. */
+  stop(): Promise<void> {
+    this.stopping = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private async fill(): Promise<void> {
+    this.filling = true;
+    try {
+      while (!this.stopping && this.windowSeqs.size < this.o.windowSize) {
+        const want = Math.min(READ_BATCH, this.o.windowSize - this.windowSeqs.size);
+        const rows = await this.o.outbox.pendingEvents(this.o.name, this.cursor, want);
+        for (const row of rows) {
+          this.cursor = Math.max(this.cursor, row.seq);
+          if (!this.windowSeqs.has(row.seq)) this.add(row);
+        }
+        this.pump();
+        if (rows.length < want) break;
+      }
+    } catch (e) {
+      this.o.log.error('cannot read pending events', { handler: this.o.name, error: errorText(e) });
+    } finally {
+      this.filling = false;
+      if (this.refill) {
+        this.refill = false;
+        this.nudge();
+      }
+    }
+  }
+
+  private add(row: EventRow): void {
+    this.windowSeqs.add(row.seq);
+    const key = row.token ?? `queue:${row.queue}`;
+    const chain = this.chains.get(key);
+    if (chain) chain.push(row);
+    else {
+      this.chains.set(key, [row]);
+      this.scheduleHead(key, row.nextAttemptAt);
+    }
+  }
+
+  private scheduleHead(key: string, dueAt: number): void {
+    const delay = dueAt - this.o.clock();
+    if (delay <= 0) {
+      this.ready.push(key);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.ready.push(key);
+      this.pump();
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.o.concurrency && this.ready.length > 0 && !this.stopping) {
+      const key = this.ready.shift()!;
+      const head = this.chains.get(key)?.[0];
+      if (head) this.deliver(key, head);
+    }
+  }
+
+  private deliver(key: string, row: EventRow): void {
+    this.inFlight++;
+    const delivery: EventDelivery = {
+      id: row.eventId,
+      type: row.type,
+      handler: this.o.name,
+      queue: row.queue,
+      ...(row.token ? { token: row.token } : {}),
+      document: row.document,
+      request: JSON.parse(row.request) as Record<string, string>,
+      attempt: row.attempts + 1,
+    };
+    Promise.resolve()
+      .then(() => this.o.handler.deliver(delivery, this.o.signal))
+      .then(
+        () => this.settle(key, row, undefined),
+        (e: unknown) => this.settle(key, row, e),
+      );
+  }
+
+  private settle(key: string, row: EventRow, error: unknown): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
+    // Aborted at shutdown: leave the event pending; it is delivered after the restart.
+    if (this.o.signal.aborted) return;
+    if (error === undefined) {
+      this.o.writer.add({ seq: row.seq, result: 'delivered' });
+      this.advance(key);
+    } else {
+      this.failed(key, row, error);
+    }
+    this.pump();
+    if (this.windowSeqs.size < this.o.windowSize / 2) this.nudge();
+  }
+
+  private failed(key: string, row: EventRow, error: unknown): void {
+    const attempts = row.attempts + 1;
+    const message = errorText(error).slice(0, 2000);
+    const retryable = !(error instanceof DeliveryError) || error.retryable;
+    if (retryable && attempts <= this.o.policy.retries) {
+      const wait = Math.max(this.o.policy.retryIntervalMs, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);
+      const nextAttemptAt = this.o.clock() + wait;
+      this.o.writer.add({ seq: row.seq, result: 'retry', attempts, nextAttemptAt, error: message });
+      this.chains.get(key)![0] = { ...row, attempts, nextAttemptAt, lastError: message };
+      this.o.log.warn('event delivery failed; will retry', { handler: this.o.name, event: row.eventId, type: row.type, attempt: attempts, retryInMs: wait, error: message });
+      this.scheduleHead(key, nextAttemptAt);
+      return;
+    }
+    this.o.writer.add({ seq: row.seq, result: 'failed', attempts, error: message });
+    this.o.log.error('event delivery failed for good; kept as failed (EventInfo can redeliver it)', { handler: this.o.name, event: row.eventId, type: row.type, attempts, error: message });
+    this.advance(key);
+  }
+
+  /** The head is done: the next event of the chain becomes the head. */
+  private advance(key: string): void {
+    const chain = this.chains.get(key)!;
+    const done = chain.shift()!;
+    this.windowSeqs.delete(done.seq);
+    const next = chain[0];
+    if (next) this.scheduleHead(key, next.nextAttemptAt);
+    else this.chains.delete(key);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The event outbox on SQLite: reading pending events per handler in seq order, recording delivery
+ * outcomes in one transaction per batch, listing, counting, redelivery and purge.
+ * Single node: in-flight events are tracked in memory by the delivery engine, so reading takes no
+ * lease (a crash leaves them pending, and they are read again: at-least-once).
+ */
+import type Database from 'better-sqlite3';
+import type { EventType } from '../../events/handler.js';
+import type { DeliveryOutcome, EventCount, EventFilter, EventRow, EventState } from '../store.js';
+
+interface EventDbRow {
+  seq: number;
+  event_id: string;
+  type: string;
+  handler: string;
+  queue: string;
+  token: string | null;
+  document: string;
+  request: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+}
+
+function toEventRow(r: EventDbRow): EventRow {
+  return {
+    seq: r.seq,
+    eventId: r.event_id,
+    type: r.type as EventType,
+    handler: r.handler,
+    queue: r.queue,
+    ...(r.token !== null ? { token: r.token } : {}),
+    document: r.document,
+    request: r.request,
+    state: r.state as EventState,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+  };
+}
+
+export function prepareOutbox(db: Database.Database) {
+  const pending = db.prepare<[string, number, number], EventDbRow>(
+    `SELECT * FROM events WHERE handler = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+  );
+  const delivered = db.prepare<[number, number]>(`UPDATE events SET state = 'delivered', delivered_at = ?, last_error = NULL WHERE seq = ?`);
+  const retry = db.prepare<[number, number, string, number]>(`UPDATE events SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?`);
+  const failed = db.prepare<[number, string, number]>(`UPDATE events SET state = 'failed', attempts = ?, last_error = ? WHERE seq = ?`);
+  const counts = db.prepare<[], EventCount>('SELECT handler, state, COUNT(*) AS count FROM events GROUP BY handler, state');
+  const redeliverOne = db.prepare<[number, string, string], number>(
+    `UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE handler = ? AND event_id = ? AND state = 'failed' RETURNING seq`,
+  ).pluck();
+  const redeliverAll = db.prepare<[number, string], number>(
+    `UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE handler = ? AND state = 'failed' RETURNING seq`,
+  ).pluck();
+  const purge = db.prepare<[number]>(`DELETE FROM events WHERE state = 'delivered' AND created_at < ?`);
+
+  const record = db.transaction((outcomes: readonly DeliveryOutcome[], now: number) => {
+    for (const o of outcomes) {
+      if (o.result === 'delivered') delivered.run(now, o.seq);
+      else if (o.result === 'retry') retry.run(o.attempts, o.nextAttemptAt, o.error, o.seq);
+      else failed.run(o.attempts, o.error, o.seq);
+    }
+  });
+
+  function list(f: EventFilter): EventRow[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    const inList = (column: string, values: readonly string[] | undefined) => {
+      if (!values || values.length === 0) return;
+      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+      args.push(...values);
+    };
+    const add = (clause: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    inList('state', f.states);
+    inList('type', f.types);
+    add('handler = ? COLLATE NOCASE', f.handler);
+    add('token = ?', f.token);
+    add('event_id = ?', f.eventId);
+    add('created_at > ?', f.createdAfter);
+    add('created_at < ?', f.createdBefore);
+    const sql =
+      `SELECT * FROM events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ` +
+      `ORDER BY seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+    return (db.prepare(sql).all(...args) as EventDbRow[]).map(toEventRow);
+  }
+
+  return {
+    pendingEvents: (handler: string, afterSeq: number, limit: number) => pending.all(handler, afterSeq, limit).map(toEventRow),
+    recordDeliveries: (outcomes: readonly DeliveryOutcome[], now: number) => record(outcomes, now),
+    listEvents: list,
+    eventCounts: () => counts.all(),
+    redeliver: (handler: string, eventId: string | undefined, now: number) =>
+      eventId === undefined ? redeliverAll.all(now, handler) : redeliverOne.all(now, handler, eventId),
+    purgeDelivered: (before: number) => purge.run(before).changes,
+  };
+}
