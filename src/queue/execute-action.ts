@@ -49,14 +49,23 @@ export async function executeAction(record: ActionRecord, definition: AsyncActio
   );
 }
 
+/** Parameters, signal and logger are made on first use: most actions touch few of them. */
 function contextFor(record: ActionRecord, running: RunningAction, deps: ExecuteDeps): ActionContext {
+  let params: ActionContext['params'] | undefined;
+  let log: ActionContext['log'] | undefined;
   return {
     token: record.token,
     queue: record.queue,
-    params: deps.params(record.params),
+    get params() {
+      return (params ??= deps.params(record.params));
+    },
     attempt: record.attempts,
-    signal: running.controller.signal,
-    log: deps.log.child({ action: record.queue, token: record.token }),
+    get signal() {
+      return running.controller.signal;
+    },
+    get log() {
+      return (log ??= deps.log.child({ action: record.queue, token: record.token }));
+    },
     progress(fraction, stage) {
       const progress = { fraction: Math.min(1, Math.max(0, fraction)), ...(stage !== undefined ? { stage } : {}) };
       running.progress = progress;
