@@ -138,7 +138,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   try {
     port = await listen(http, options.port ?? settings.server.port, settings.server.host);
     const server = `${tokenHost(settings.server.host)}:${port}`;
-    const planner = createEventPlanner(settings.actions.queues, server, () => engine?.nudge());
+    const planner = createEventPlanner(settings.actions.queues, server);
     store = new SqliteStore({ file: join(settings.server.dataDirectory, 'tocsin.db'), durability: settings.actions.durability, planner });
   } catch (e) {
     http.close();
@@ -146,6 +146,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw e;
   }
   engine = new DeliveryEngine({ outbox: store, handlers, log, pollMs: settings.actions.pollIntervalMs });
+  const delivery = engine;
+  store.onEventsStored((rows) => delivery.offer(rows));
   const scheduler = new Scheduler({
     store,
     actions: registeredActions(settings, code),

@@ -55,6 +55,7 @@ export function loadSettings(file: string, options: LoadOptions = {}): LoadedCon
   const actions = readActions(actionsReader, options, commands, defaults, section);
   const roles = readRoles(section, doc);
   const handlers = readHandlerSections(doc, actions.queues, section, sink);
+  canonicaliseHandlerNames(actions.queues as Map<string, ActionQueueSettings>, handlers);
 
   const settings: Settings = deepFreeze({ file: mainFile, server, actions, roles, handlers });
   const reportUnusedSections = () => {
@@ -192,6 +193,15 @@ function readHandlerSections(
     if (libraryName !== undefined && !handlers.has(s.name.toLowerCase())) handlers.set(s.name.toLowerCase(), { name: s.name, libraryName });
   }
   return handlers;
+}
+
+/** On* values name sections without regard to case; events carry the section's own spelling. */
+function canonicaliseHandlerNames(queues: Map<string, ActionQueueSettings>, handlers: ReadonlyMap<string, HandlerSectionSettings>): void {
+  for (const [key, q] of queues) {
+    const events = { ...q.events };
+    for (const type of EVENT_TYPES) events[type] = q.events[type].map((name) => handlers.get(name.toLowerCase())?.name ?? name);
+    queues.set(key, { ...q, events });
+  }
 }
 
 function deepFreeze<T>(value: T): T {

@@ -11,16 +11,11 @@ import { actionEventDocument, queueEventDocument } from './document.js';
 import type { EventType } from './handler.js';
 import { nextQueueEvent } from './queue-state.js';
 
-/**
- * `onPlanned` is told whenever events are planned, to wake delivery; with SQLite the transaction
- * is synchronous, so by the time a setImmediate-scheduled wake-up runs, the events are committed.
- */
-export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettings>, server: string, onPlanned: () => void = () => {}): EventPlanner {
+export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettings>, server: string): EventPlanner {
   const settingsOf = (queue: string) => queues.get(queue.toLowerCase());
 
   function events(type: EventType, queue: string, handlers: readonly string[], document: (id: string) => string, token: string | undefined, request: string, now: number): NewEvent[] {
     if (handlers.length === 0) return [];
-    onPlanned();
     const eventId = randomUUID();
     const doc = document(eventId);
     return handlers.map((handler) => ({ eventId, type, handler, queue, ...(token ? { token } : {}), document: doc, request, createdAt: now }));

@@ -205,6 +205,9 @@ export interface Outbox {
   purgeDelivered(before: number): Promise<number>;
 }
 
+/** Told of events right after the transaction that stored them committed (delivery fast path). */
+export type EventsStoredListener = (events: readonly EventRow[]) => void;
+
 export interface StoreCapabilities {
   /** Several nodes share this store (claims and stop requests must go through it). */
   readonly shared: boolean;

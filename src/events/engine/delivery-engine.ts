@@ -5,7 +5,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../common/logger.js';
-import type { Outbox } from '../../store/store.js';
+import type { EventRow, Outbox } from '../../store/store.js';
 import type { ConfiguredHandler } from '../handler-setup.js';
 import { HandlerRunner } from './handler-runner.js';
 import { OutcomeWriter } from './outcome-writer.js';
@@ -65,6 +65,11 @@ export class DeliveryEngine {
       this.nudgeScheduled = false;
       for (const r of this.runners.values()) r.nudge();
     });
+  }
+
+  /** Events the store just committed: hand each to its handler's runner. */
+  offer(rows: readonly EventRow[]): void {
+    for (const row of rows) this.runners.get(row.handler.toLowerCase())?.offer(row);
   }
 
   /** Failed events made pending again behind a runner's cursor. */

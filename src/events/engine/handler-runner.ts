@@ -42,6 +42,12 @@ export class HandlerRunner {
   private refill = false;
   private idle: (() => void)[] = [];
   private stopping = false;
+  /**
+   * True while the outbox may hold pending events of this handler beyond the cursor that are not
+   * in the window: at start (events from before), and whenever the window was full when events
+   * were offered. Then events are read from the outbox; otherwise they arrive through offer().
+   */
+  private backlog = true;
 
   constructor(private readonly o: HandlerRunnerOptions) {}
 
@@ -53,7 +59,19 @@ export class HandlerRunner {
     return this.o.handler;
   }
 
-  /** New events may be in the outbox: read them (coalesced while a read runs). */
+  /** Events just committed (fast path): taken straight into the window when there is room. */
+  offer(row: EventRow): void {
+    if (this.backlog || this.stopping || this.windowSeqs.size >= this.o.windowSize) {
+      this.backlog = true;
+      this.nudge();
+      return;
+    }
+    this.cursor = Math.max(this.cursor, row.seq);
+    this.add(row);
+    this.pump();
+  }
+
+  /** Events may be in the outbox that were not offered: read from the cursor (coalesced). */
   nudge(): void {
     if (this.filling) {
       this.refill = true;
@@ -65,6 +83,7 @@ export class HandlerRunner {
   /** Read again from `seq` (redelivered events lie behind the cursor). */
   rewind(seq: number): void {
     this.cursor = Math.min(this.cursor, seq - 1);
+    this.backlog = true;
     this.nudge();
   }
 
@@ -88,7 +107,10 @@ export class HandlerRunner {
           if (!this.windowSeqs.has(row.seq)) this.add(row);
         }
         this.pump();
-        if (rows.length < want) break;
+        if (rows.length < want) {
+          if (!this.refill) this.backlog = false;
+          break;
+        }
       }
     } catch (e) {
       this.o.log.error('cannot read pending events', { handler: this.o.name, error: errorText(e) });
@@ -166,7 +188,7 @@ export class HandlerRunner {
       this.failed(key, row, error);
     }
     this.pump();
-    if (this.windowSeqs.size < this.o.windowSize / 2) this.nudge();
+    if (this.backlog && this.windowSeqs.size < this.o.windowSize / 2) this.nudge();
   }
 
   private failed(key: string, row: EventRow, error: unknown): void {

@@ -1,5 +1,5 @@
 /**
- * Batches delivery outcomes into one outbox transaction per turn of the event loop (the same
+ * Batches delivery outcomes into one outbox transaction every few milliseconds (the same
  * group-commit idea as the action queue). Outcomes are idempotent, so a failed write is retried;
  * if the process dies first, the events are still pending and are delivered again (at least once).
  */
@@ -8,6 +8,11 @@ import type { Logger } from '../../common/logger.js';
 import type { DeliveryOutcome, Outbox } from '../../store/store.js';
 
 const RETRY_AFTER_FAILURE_MS = 1000;
+/**
+ * Outcomes wait this long to share a transaction. Nothing waits on them (the receiver already has
+ * the event); a longer wait only widens the window in which a crash causes a duplicate delivery.
+ */
+const BATCH_WINDOW_MS = 5;
 
 export class OutcomeWriter {
   private pending: DeliveryOutcome[] = [];
@@ -35,10 +40,10 @@ export class OutcomeWriter {
   private schedule(): void {
     if (this.scheduled || this.writing) return;
     this.scheduled = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.scheduled = false;
       if (!this.writing) void this.write();
-    });
+    }, BATCH_WINDOW_MS);
   }
 
   private write(): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
-import type { CommitBatch, CommitResult, EventPlanner, NewAction, NewEvent, Settlement } from '../store.js';
+import type { CommitBatch, CommitResult, EventPlanner, EventRow, EventsStoredListener, NewAction, NewEvent, Settlement } from '../store.js';
 import { byClaimOrder, rowToRecord, type ActionRow } from './rows.js';
 import { prepareAppendEvent } from './events-sql.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
@@ -21,7 +21,12 @@ function finalRecord(s: Settlement): ActionRecord {
   return { ...rest, status: s.status, endedAt: s.endedAt, ...(s.result ? { result: s.result } : {}), ...(s.error !== undefined ? { error: s.error } : {}) };
 }
 
-export function prepareCommitBatch(db: Database.Database, sizes: QueueSizes, planner: EventPlanner): (batch: CommitBatch) => CommitResult {
+export function prepareCommitBatch(
+  db: Database.Database,
+  sizes: QueueSizes,
+  planner: EventPlanner,
+  onEventsStored: EventsStoredListener,
+): (batch: CommitBatch) => CommitResult {
   const appendEvent = prepareAppendEvent(db);
   const insertAction = db.prepare<[string, string, number, string, number]>(
     `INSERT INTO actions (token, queue, status, priority, params, queued_at) VALUES (?, ?, 'Queued', ?, ?, ?)`,
@@ -62,7 +67,7 @@ export function prepareCommitBatch(db: Database.Database, sizes: QueueSizes, pla
     };
   }
 
-  const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): CommitResult => {
+  const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
     const { now } = batch;
     const events: NewEvent[] = [];
     const settled = batch.settlements.map((s) => {
@@ -90,15 +95,16 @@ export function prepareCommitBatch(db: Database.Database, sizes: QueueSizes, pla
       }
       return records;
     });
-    for (const e of events) appendEvent(e);
+    const stored = events.map(appendEvent);
     stage.persist();
-    return { enqueued, claimed, settled };
+    return [{ enqueued, claimed, settled }, stored];
   });
 
   return (batch) => {
     const stage = sizes.stage();
-    const result = run(batch, stage);
+    const [result, stored] = run(batch, stage);
     stage.publish();
+    if (stored.length > 0) onEventsStored(stored);
     return result;
   };
 }

@@ -6,14 +6,14 @@
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
-import type { NewAction, NewEvent } from '../store.js';
+import type { EventRow, EventsStoredListener, NewAction, NewEvent } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
 import type { QueueSizes } from './queue-sizes.js';
 import { prepareAppendEvent } from './events-sql.js';
 
 const WAITING = `(status = 'Queued' OR (status = 'Paused' AND started_at IS NULL))`;
 
-export function prepareControlActions(db: Database.Database, sizes: QueueSizes) {
+export function prepareControlActions(db: Database.Database, sizes: QueueSizes, onEventsStored: EventsStoredListener) {
   const appendEvent = prepareAppendEvent(db);
   const cancelStmt = db.prepare<[number, string]>(`UPDATE actions SET status = 'Cancelled', ended_at = ? WHERE token = ? AND ${WAITING} RETURNING *`);
   const priorityStmt = db.prepare<[number, string]>(`UPDATE actions SET priority = ? WHERE token = ? AND ${WAITING} RETURNING *`);
@@ -47,14 +47,15 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes) 
   /** Run `change` in a transaction with a QueueSizes stage; store the queue events it causes. */
   function withSizes<T>(change: (stage: ReturnType<QueueSizes['stage']>, events: NewEvent[]) => T): T {
     const stage = sizes.stage();
-    const result = db.transaction(() => {
+    const [result, stored] = db.transaction((): [T, EventRow[]] => {
       const events: NewEvent[] = [];
       const value = change(stage, events);
-      for (const e of events) appendEvent(e);
+      const rows = events.map(appendEvent);
       stage.persist();
-      return value;
+      return [value, rows];
     })();
     stage.publish();
+    if (stored.length > 0) onEventsStored(stored);
     return result;
   }
 

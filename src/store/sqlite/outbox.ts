@@ -48,7 +48,10 @@ export function prepareOutbox(db: Database.Database) {
   const pending = db.prepare<[string, number, number], EventDbRow>(
     `SELECT * FROM events WHERE handler = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
   );
-  const delivered = db.prepare<[number, number]>(`UPDATE events SET state = 'delivered', delivered_at = ?, last_error = NULL WHERE seq = ?`);
+  // One statement for a whole batch of deliveries: the seqs go in as a JSON array.
+  const delivered = db.prepare<[number, string]>(
+    `UPDATE events SET state = 'delivered', delivered_at = ?, last_error = NULL WHERE seq IN (SELECT value FROM json_each(?))`,
+  );
   const retry = db.prepare<[number, number, string, number]>(`UPDATE events SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?`);
   const failed = db.prepare<[number, string, number]>(`UPDATE events SET state = 'failed', attempts = ?, last_error = ? WHERE seq = ?`);
   const counts = db.prepare<[], EventCount>('SELECT handler, state, COUNT(*) AS count FROM events GROUP BY handler, state');
@@ -61,11 +64,13 @@ export function prepareOutbox(db: Database.Database) {
   const purge = db.prepare<[number]>(`DELETE FROM events WHERE state = 'delivered' AND created_at < ?`);
 
   const record = db.transaction((outcomes: readonly DeliveryOutcome[], now: number) => {
+    const done: number[] = [];
     for (const o of outcomes) {
-      if (o.result === 'delivered') delivered.run(now, o.seq);
+      if (o.result === 'delivered') done.push(o.seq);
       else if (o.result === 'retry') retry.run(o.attempts, o.nextAttemptAt, o.error, o.seq);
       else failed.run(o.attempts, o.error, o.seq);
     }
+    if (done.length > 0) delivered.run(now, JSON.stringify(done));
   });
 
   function list(f: EventFilter): EventRow[] {

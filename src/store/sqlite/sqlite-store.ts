@@ -13,6 +13,7 @@ import {
   type EventCount,
   type EventFilter,
   type EventRow,
+  type EventsStoredListener,
   type CommitResult,
   type EventPlanner,
   type NewAction,
@@ -51,15 +52,22 @@ export class SqliteStore implements Store {
   private readonly read: ReturnType<typeof prepareReadActions>;
   private readonly control: ReturnType<typeof prepareControlActions>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
+  private eventListener: EventsStoredListener = () => {};
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.file, options.durability);
     const planner = options.planner ?? NO_EVENTS;
     const sizes = new QueueSizes(this.db, planner);
-    this.commitBatch = prepareCommitBatch(this.db, sizes, planner);
+    const onEventsStored: EventsStoredListener = (events) => this.eventListener(events);
+    this.commitBatch = prepareCommitBatch(this.db, sizes, planner, onEventsStored);
     this.read = prepareReadActions(this.db);
-    this.control = prepareControlActions(this.db, sizes);
+    this.control = prepareControlActions(this.db, sizes, onEventsStored);
     this.outbox = prepareOutbox(this.db);
+  }
+
+  /** Set the listener told of stored events once their transaction committed (delivery's fast path). */
+  onEventsStored(listener: EventsStoredListener): void {
+    this.eventListener = listener;
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {
