@@ -49,7 +49,8 @@ function runProcess(settings: CommandActionSettings, args: string[], abort: Abor
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
     };
-    const timeout = setTimeout(() => ((timedOut = true), terminate()), settings.timeoutMs);
+    // Node fires a timer past 2^31-1 ms (~24.8 days) at once; a Timeout that long cannot be reached anyway.
+    const timeout = settings.timeoutMs <= 2 ** 31 - 1 ? setTimeout(() => ((timedOut = true), terminate()), settings.timeoutMs) : undefined;
     abort.addEventListener('abort', terminate, { once: true });
     child.on('error', (e) => {
       clearTimeout(timeout);

@@ -10,8 +10,14 @@ import { actionRecordElement } from '../queue/record-xml.js';
 import type { QueueEventType } from '../store/store.js';
 import type { EventType } from './handler.js';
 
+/**
+ * One line whatever the text: renderXml puts no whitespace between elements, so a CR or LF can only
+ * be inside text (e.g. a multi-line `<error>`); as a character reference it reads back the same, and
+ * TextFileHandler's "document and a newline" stays one event per line.
+ */
 function eventDocument(type: EventType, id: string, now: number, server: string, body: XElement): string {
-  return renderXml(parent('event', [el('type', type), el('id', id), el('time', formatActionTime(now)), el('server', server), body]));
+  const xml = renderXml(parent('event', [el('type', type), el('id', id), el('time', formatActionTime(now)), el('server', server), body]));
+  return xml.replace(/[\r\n]/g, (c) => (c === '\n' ? '&#10;' : '&#13;'));
 }
 
 export function actionEventDocument(type: EventType, id: string, now: number, server: string, record: ActionRecord): string {

@@ -3,13 +3,14 @@
  * (decisions.md "Asynchronous actions"), submission through the group committer, and the
  * local side of QueueInfo's stop / pause / resume / progress.
  */
+import { setMaxListeners } from 'node:events';
 import { TocsinError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { Store } from '../store/store.js';
 import type { ActionRecord } from './record.js';
 import type { AsyncActionDefinition, ParamReader } from './action-definition.js';
 import { GroupCommitter } from './group-commit.js';
-import { IdleSlots, workerLoop } from './worker-loop.js';
+import { IdleSlots, MAX_TIMER_MS, workerLoop } from './worker-loop.js';
 import { RunningActions, type RunningAction } from './running-actions.js';
 import { executeAction } from './execute-action.js';
 import { createToken } from './token.js';
@@ -60,6 +61,8 @@ export class Scheduler {
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? Date.now;
     this.committer = new GroupCommitter(options.store, options.node, options.log, this.clock);
+    // Every idle slot of every queue listens for shutdown; more than 10 is normal, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
     for (const registered of options.actions) {
       this.queues.set(registered.settings.name.toLowerCase(), { registered, idle: new IdleSlots(options.pollMs ?? 1000), paused: false });
     }
@@ -163,7 +166,7 @@ export class Scheduler {
     for (const q of this.queues.values()) q.idle.wake();
     const deadline = setTimeout(() => {
       for (const a of this.running.all()) a.stop('shutdown');
-    }, graceMs);
+    }, Math.min(graceMs, MAX_TIMER_MS));
     await Promise.all(this.loops);
     clearTimeout(deadline);
     await this.committer.flush();
@@ -205,7 +208,7 @@ export class Scheduler {
         (ids) => ids.forEach((id) => this.running.getById(id)?.stop('stop')),
         () => {},
       );
-    }, this.options.pollMs ?? 1000);
+    }, Math.min(this.options.pollMs ?? 1000, MAX_TIMER_MS));
     this.stopPoll.unref();
   }
 }

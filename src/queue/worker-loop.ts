@@ -28,6 +28,9 @@ export async function workerLoop<J>(deps: WorkerLoopDeps<J>, signal: AbortSignal
   }
 }
 
+/** Node fires a timer past 2^31-1 ms (~24.8 days) at once (TimeoutOverflowWarning): clamp to it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Idle slots of one queue wait here. `wake(n)` releases up to n of them (one per new action), so a
  * single enqueue does not send every idle slot to the store. A bounded poll is the correctness
@@ -47,7 +50,7 @@ export class IdleSlots {
         if (i >= 0) this.waiting.splice(i, 1);
         resolve();
       };
-      const timer = setTimeout(done, this.pollMs);
+      const timer = setTimeout(done, Math.min(this.pollMs, MAX_TIMER_MS));
       signal.addEventListener('abort', done, { once: true });
       this.waiting.push(done);
     });

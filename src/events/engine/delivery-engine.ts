@@ -87,7 +87,11 @@ export class DeliveryEngine {
   async close(graceMs = 2000): Promise<void> {
     if (this.poll) clearInterval(this.poll);
     const drained = Promise.all([...this.runners.values()].map((r) => r.stop()));
-    await Promise.race([drained, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    // A ref'd timer: with a handler that never settles, an unref'd one let the event loop empty and
+    // close() never resolve (the process exited before the store was closed).
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (grace = setTimeout(r, graceMs)))]);
+    clearTimeout(grace);
     this.shutdown.abort();
     await this.writer.flush();
     await Promise.all([...this.o.handlers.values()].map((h) => h.handler.close().catch(() => undefined)));

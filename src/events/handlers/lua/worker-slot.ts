@@ -1,0 +1,274 @@
+/**
+ * Host side of one Lua worker: queues deliveries, posts them in batches, settles them from the
+ * worker's answers, serves the script's `send` requests, and enforces the hard time limit.
+ *
+ * Hard limit: the worker publishes the seq and start time of the call it is running in shared
+ * memory; a watchdog timer, armed only while calls are pending, checks it at each call's due time
+ * (LuaTimeout + HARD_STOP_GRACE_MS after its start) and, if the same call is still running,
+ * terminate()s the worker (~4 ms, dependencies.md §1) and starts a replacement (~80-130 ms). Only the
+ * call that ran away fails; the other calls the dead worker held are queued again for the new one.
+ * Calls whose answers were lost with the worker therefore run again: delivery is at least once
+ * (decisions.md "Events"), and the worker posts answers every FLUSH_AFTER_MS to keep that rare.
+ */
+import type { Logger } from '../../../common/logger.js';
+import { DeliveryError, type EventDelivery, type HandlerContext } from '../../handler.js';
+import { REPLY_FLAG, RUNNING_SEQ, type CallResult, type LogLine, type SendReply, type WorkerToHost } from './protocol.js';
+import { spawnWorker, type ScriptSetup, type SpawnedWorker } from './spawn.js';
+import { Watchdog, type HardStop } from './watchdog.js';
+
+/** What every slot of one handler shares. */
+export interface SlotEnvironment {
+  readonly script: ScriptSetup;
+  /** LuaTimeout + grace: when the host stops waiting for the engine's own limit. */
+  readonly hardLimitMs: number;
+  readonly handlerName: string;
+  readonly log: Logger;
+  readonly send: HandlerContext['send'];
+}
+
+/** Calls posted to a worker and not yet answered; beyond this they wait in the host queue. */
+const MAX_IN_FLIGHT = 256;
+/** A call whose worker died under it this many times (not by its own fault) fails. */
+const MAX_REQUEUES = 2;
+
+interface PendingCall {
+  readonly event: EventDelivery;
+  readonly resolve: () => void;
+  readonly reject: (error: DeliveryError) => void;
+  readonly cleanup: () => void;
+  seq: number;
+  settled: boolean;
+  requeues: number;
+}
+
+interface LiveWorker extends SpawnedWorker {
+  ready: boolean;
+  retired: boolean;
+}
+
+export class WorkerSlot {
+  private live: LiveWorker | undefined;
+  private queue: PendingCall[] = [];
+  private readonly inFlight = new Map<number, PendingCall>();
+  private nextSeq = 1;
+  private flushPending = false;
+  private closed = false;
+  private readonly watchdog: Watchdog;
+  private restarts = 0;
+
+  constructor(
+    private readonly env: SlotEnvironment,
+    started?: SpawnedWorker,
+  ) {
+    this.watchdog = new Watchdog(env.hardLimitMs, env.script.timeoutMs, {
+      current: () => (this.live?.ready ? this.live : undefined),
+      busy: () => this.inFlight.size > 0 || this.queue.length > 0,
+      stop: (seq) => this.hardStop(seq),
+    });
+    this.attach(started ?? spawnWorker(env.script, false), started !== undefined);
+  }
+
+  deliver(event: EventDelivery, signal: AbortSignal): Promise<void> {
+    if (this.closed) return Promise.reject(new DeliveryError('the Lua handler is closed', { retryable: true }));
+    if (signal.aborted) return Promise.reject(new DeliveryError('delivery aborted', { retryable: true, cause: signal.reason }));
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => this.settle(call, new DeliveryError('delivery aborted', { retryable: true, cause: signal.reason }));
+      const call: PendingCall = {
+        event,
+        resolve,
+        reject,
+        cleanup: () => signal.removeEventListener('abort', onAbort),
+        seq: 0,
+        settled: false,
+        requeues: 0,
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(call);
+      this.scheduleFlush();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watchdog.disarm();
+    const closing = new DeliveryError('the Lua handler is closed', { retryable: true });
+    for (const call of [...this.queue, ...this.inFlight.values()]) this.settle(call, closing);
+    this.queue = [];
+    this.inFlight.clear();
+    const live = this.live;
+    this.live = undefined;
+    if (live) {
+      live.retired = true;
+      await live.worker.terminate();
+    }
+  }
+
+  get stats(): { hardStops: readonly HardStop[]; restarts: number } {
+    return { hardStops: this.watchdog.stops, restarts: this.restarts };
+  }
+
+  private attach(spawned: SpawnedWorker, ready: boolean): void {
+    const live: LiveWorker = { ...spawned, ready, retired: false };
+    this.live = live;
+    const { worker } = spawned;
+    worker.unref(); // pending calls keep the process alive through the watchdog timer, not the worker
+    worker.stdout.resume();
+    worker.stderr.resume();
+    worker.on('message', (message: WorkerToHost) => this.onMessage(live, message));
+    worker.on('error', (error) => this.onDeath(live, `the Lua worker failed: ${error.message}`));
+    worker.on('exit', (code) => this.onDeath(live, `the Lua worker exited (code ${code})`));
+    if (ready) this.scheduleFlush();
+  }
+
+  private onMessage(live: LiveWorker, message: WorkerToHost): void {
+    if (live.retired) return;
+    if (message.type === 'results') {
+      this.writeLogs(message.logs);
+      for (const result of message.results) this.finish(result);
+      this.scheduleFlush();
+    } else if (message.type === 'send') {
+      this.serveSend(live, message.id, message.seq, message.section, message.text);
+    } else if (message.ok) {
+      live.ready = true;
+      this.scheduleFlush();
+    } else {
+      void this.retire(live);
+      this.failAll(new DeliveryError(`the Lua script failed to load: ${message.error ?? 'unknown error'}`, { retryable: true }));
+    }
+  }
+
+  private finish(result: CallResult): void {
+    const call = this.inFlight.get(result.seq);
+    if (!call) return;
+    this.inFlight.delete(result.seq);
+    if (result.ok) this.settle(call);
+    else this.settle(call, new DeliveryError(result.message, { retryable: true }));
+  }
+
+  private writeLogs(lines: readonly LogLine[]): void {
+    for (const line of lines) this.env.log[line.level](line.text, { source: 'lua', handler: this.env.handlerName });
+  }
+
+  /** Hands the script's text to another handler section, then wakes the waiting worker. */
+  private serveSend(live: LiveWorker, id: number, seq: number, section: string, text: string): void {
+    const reply = (error?: string) => {
+      if (live.retired) return;
+      const message: SendReply = error === undefined ? { id } : { id, error };
+      live.replyPort.postMessage(message);
+      Atomics.store(live.i32, REPLY_FLAG, 1);
+      Atomics.notify(live.i32, REPLY_FLAG);
+    };
+    const call = this.inFlight.get(seq);
+    if (!call || call.settled) return reply('the event is no longer being delivered');
+    this.env.send(section, text, call.event).then(
+      () => reply(),
+      (e: unknown) => reply(e instanceof Error ? e.message : String(e)),
+    );
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushPending || this.closed) return;
+    this.flushPending = true;
+    // setImmediate rather than a microtask: deliveries started by the continuations of the answers
+    // just settled join the same batch.
+    setImmediate(() => {
+      this.flushPending = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    this.watchdog.arm();
+    const live = this.live;
+    if (!live) {
+      if (this.queue.length > 0) this.startReplacement();
+      return;
+    }
+    if (!live.ready) return;
+    const calls = [];
+    while (this.queue.length > 0 && this.inFlight.size < MAX_IN_FLIGHT) {
+      const call = this.queue.shift()!;
+      if (call.settled) continue;
+      call.seq = this.nextSeq;
+      this.nextSeq = this.nextSeq >= 0x7fffffff ? 1 : this.nextSeq + 1;
+      this.inFlight.set(call.seq, call);
+      calls.push({ seq: call.seq, request: call.event.request, xml: call.event.document });
+    }
+    if (calls.length > 0) live.worker.postMessage({ type: 'calls', calls });
+  }
+
+  private hardStop(seq: number): Promise<void> {
+    const live = this.live;
+    if (!live) return Promise.resolve();
+    const terminated = this.retire(live);
+    const call = this.inFlight.get(seq);
+    this.inFlight.delete(seq);
+    if (call) {
+      const message = `LuaTimeout of ${this.env.script.timeoutMs} ms exceeded and the script did not stop (a long C call or a loop the hook could not break): its worker was terminated`;
+      this.settle(call, new DeliveryError(message, { retryable: true }));
+    }
+    this.requeueInFlight();
+    this.startReplacement();
+    return terminated;
+  }
+
+  private onDeath(live: LiveWorker, reason: string): void {
+    if (live.retired || this.closed) return;
+    const seq = Atomics.load(live.i32, RUNNING_SEQ);
+    void this.retire(live);
+    if (!live.ready) {
+      // Died while starting: restarting at once could loop; the next delivery tries a new worker.
+      this.failAll(new DeliveryError(reason, { retryable: true }));
+      return;
+    }
+    const call = this.inFlight.get(seq);
+    this.inFlight.delete(seq);
+    if (call) this.settle(call, new DeliveryError(reason, { retryable: true }));
+    this.requeueInFlight();
+    this.startReplacement();
+  }
+
+  /** Stops using a worker, terminating it if it still runs. */
+  private retire(live: LiveWorker): Promise<void> {
+    live.retired = true;
+    if (this.live === live) this.live = undefined;
+    return live.worker.terminate().then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  private requeueInFlight(): void {
+    const again: PendingCall[] = [];
+    for (const call of this.inFlight.values()) {
+      if (call.settled) continue;
+      if (++call.requeues > MAX_REQUEUES) {
+        this.settle(call, new DeliveryError('the Lua worker was replaced too often while this event waited', { retryable: true }));
+      } else again.push(call);
+    }
+    this.inFlight.clear();
+    this.queue = [...again, ...this.queue];
+    this.scheduleFlush();
+  }
+
+  /** A warm replacement right away, so the next event does not wait for a worker to start. */
+  private startReplacement(): void {
+    if (this.closed || this.live) return;
+    this.restarts++;
+    this.attach(spawnWorker(this.env.script, false), false);
+  }
+
+  private failAll(error: DeliveryError): void {
+    for (const call of [...this.queue, ...this.inFlight.values()]) this.settle(call, error);
+    this.queue = [];
+    this.inFlight.clear();
+  }
+
+  private settle(call: PendingCall, error?: DeliveryError): void {
+    if (call.settled) return;
+    call.settled = true;
+    call.cleanup();
+    if (error) call.reject(error);
+    else call.resolve();
+  }
+}

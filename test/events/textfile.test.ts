@@ -1,0 +1,151 @@
+/**
+ * TextFileHandler (decisions.md "Handlers", idol-reference.md §4.3): appends each event document
+ * and a newline to FilePath, creating the folder if missing; each event is one whole line, never
+ * interleaved with another; a write error fails the delivery, which is retried and succeeds once
+ * the cause is fixed (the event is not lost). Real files in a temp directory.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { queueInfo } from '../helpers/aci.js';
+import { tempDir, waitFor } from '../helpers/server.js';
+import type { AsyncActionDefinition } from '../../src/queue/action-definition.js';
+import { eventInfo, parseEventDocument, readEventFile, readLines, waitNoPending, withEventServer, type Json } from '../helpers/events-server.js';
+
+const sleepConfig = (handlers: string) => `[Actions]
+EnableTestActions=true
+MaximumThreads=8
+PollInterval=50
+${handlers}
+`;
+
+test('TextFileHandler creates the missing folders of FilePath and appends one line per event', async () => {
+  const dir = tempDir('tocsin-events-');
+  const file = join(dir, 'not', 'yet', 'there', 'events.log');
+  const config = `${sleepConfig('OnFinish=File')}
+[File]
+LibraryName=TextFileHandler
+FilePath=${file}
+`;
+  await withEventServer({ config, dir }, async (s) => {
+    assert.equal(existsSync(join(dir, 'not')), false, 'nothing is created before the first event');
+    const token = await s.client.send('Sleep', { Seconds: '0' });
+    await waitFor(() => readLines(file).length === 1);
+    const [event] = readEventFile(file);
+    assert.equal(event!['type'], 'OnFinish');
+    assert.equal((event!['action'] as Json)['token'], token);
+  });
+});
+
+test('two TextFileHandler sections appending to one file under load write whole lines: every line parses as one <event>', async () => {
+  const dir = tempDir('tocsin-events-');
+  const file = join(dir, 'shared.log');
+  const config = `${sleepConfig('OnStart=One,Two\nOnFinish=One,Two\nOnErrorReport=One,Two')}
+[One]
+LibraryName=TextFileHandler
+FilePath=${file}
+
+[Two]
+LibraryName=TextFileHandler
+FilePath=${file}
+`;
+  await withEventServer({ config, dir }, async (s) => {
+    // Error reports make the later documents KBs long, so a split or interleaved write would show.
+    const tokens = await Promise.all(Array.from({ length: 100 }, () => s.client.send('Sleep', { Seconds: '0', ReportErrors: '12' })));
+    const expected = 100 * (1 + 12 + 1) * 2;
+    await waitFor(() => readLines(file).length >= expected, 30_000, 50);
+    await waitNoPending(s.client);
+    const events = readEventFile(file); // throws on any line that is not exactly one <event>
+    assert.equal(events.length, expected);
+    const perId = new Map<string, number>();
+    for (const e of events) perId.set(String(e['id']), (perId.get(String(e['id'])) ?? 0) + 1);
+    assert.ok([...perId.values()].every((n) => n === 2), 'each event once per section');
+    const finished = new Set(events.filter((e) => e['type'] === 'OnFinish').map((e) => String((e['action'] as Json)['token'])));
+    assert.deepEqual([...finished].sort(), [...tokens].sort());
+  });
+});
+
+test('an event whose text has line breaks (a multi-line <error>) is still one line in the file, and parses back to the same text', async () => {
+  const dir = tempDir('tocsin-events-');
+  const file = join(dir, 'events.log');
+  const message = 'first line\nsecond line\r\nthird line';
+  const failing: AsyncActionDefinition = {
+    name: 'Fails',
+    async run() {
+      throw new Error(message);
+    },
+  };
+  const config = `[Actions]
+PollInterval=50
+OnError=File
+
+[File]
+LibraryName=TextFileHandler
+FilePath=${file}
+`;
+  await withEventServer({ config, dir, actions: [failing] }, async (s) => {
+    const token = await s.client.send('Fails');
+    await waitNoPending(s.client);
+    const lines = readLines(file);
+    assert.equal(lines.length, 1, `one line per event, got:\n${lines.join('\n')}`);
+    const action = parseEventDocument(lines[0]!)['action'] as Json;
+    assert.equal(action['token'], token);
+    assert.equal(action['error'], message, 'the text survives, line breaks included');
+  });
+});
+
+/** Runs one action whose OnFinish goes to a TextFileHandler at `file`, which cannot be written until `fix()`. */
+async function failsThenRecovers(dir: string, file: string, fix: () => void): Promise<void> {
+  const config = `${sleepConfig('OnFinish=File')}
+[File]
+LibraryName=TextFileHandler
+FilePath=${file}
+Retries=1000
+RetryInterval=20ms
+`;
+  await withEventServer({ config, dir }, async (s) => {
+    const token = await s.client.send('Sleep', { Seconds: '0' });
+    const failing = await waitFor(async () => {
+      const [row] = (await eventInfo(s.client, { Token: token })).events;
+      return row && Number(row.attempts) >= 2 ? row : undefined;
+    });
+    assert.equal(failing.state, 'pending', 'a write error is retried, not dropped');
+    assert.match(String(failing.last_error), /cannot append to/);
+    assert.equal(readLines(file).length, 0);
+    fix();
+    await waitFor(() => readLines(file).length === 1);
+    const [event] = readEventFile(file);
+    assert.equal(event!['id'], failing.id, 'the same event, once the cause is fixed');
+    assert.equal((event!['action'] as Json)['token'], token);
+    const [row] = (await waitFor(async () => {
+      const info = await eventInfo(s.client, { Token: token });
+      return info.events[0]?.state === 'delivered' ? info : undefined;
+    })).events;
+    assert.ok(Number(row!.attempts) >= 2);
+    assert.equal(((await queueInfo(s.client, 'Sleep', 'QueueStatus'))['queue'] as Json)['finished'], '1', 'the action itself finished regardless');
+  });
+}
+
+test('a TextFileHandler write error (the folder cannot be created: its parent is a file) is retried and delivered once fixed', async () => {
+  const dir = tempDir('tocsin-events-');
+  const blocker = join(dir, 'blocker');
+  writeFileSync(blocker, 'a regular file where a folder should be\n');
+  await failsThenRecovers(dir, join(blocker, 'events.log'), () => rmSync(blocker));
+});
+
+test('a TextFileHandler write error (a read-only folder) is retried and delivered once the folder is writable', async (t) => {
+  if (process.getuid?.() === 0) {
+    t.skip('running as root: chmod does not stop writes (the regular-file case above covers the error path)');
+    return;
+  }
+  const dir = tempDir('tocsin-events-');
+  const locked = join(dir, 'locked');
+  mkdirSync(locked);
+  chmodSync(locked, 0o500);
+  try {
+    await failsThenRecovers(dir, join(locked, 'events.log'), () => chmodSync(locked, 0o700));
+  } finally {
+    chmodSync(locked, 0o700);
+  }
+});
