@@ -5,6 +5,9 @@ import { TocsinError } from '../common/errors.js';
 import { parseBoolean } from '../config/values.js';
 import type { ParamReader } from '../queue/action-definition.js';
 
+/** Accepted range of an action's `Priority`, at submission and in QueueInfo ChangePriority. */
+export const PRIORITY_RANGE = { min: -1_000_000, max: 1_000_000 } as const;
+
 export function requireParam(params: ParamReader, name: string, action: string): string {
   const value = params.get(name);
   if (value === undefined || value === '') {

@@ -12,7 +12,7 @@ import { el } from '../common/xnode.js';
 import type { Scheduler } from '../queue/scheduler.js';
 import type { ActionTable } from './action-table.js';
 import type { Authorizer } from './authorization.js';
-import { intParam } from './param-values.js';
+import { intParam, PRIORITY_RANGE } from './param-values.js';
 import type { AciParams } from './params.js';
 import { parseResponseFormat, renderError, renderSuccess, type RenderedResponse, type ResponseFormat } from './render.js';
 import { parseAciRequest, type AciLimits } from './request.js';
@@ -77,7 +77,7 @@ function authorize(deps: AciHandlerDeps, client: string, action: string, role: P
 async function submit(scheduler: Scheduler, action: string, params: AciParams) {
   const registered = scheduler.lookup(action)!;
   registered.definition.validate?.(params);
-  const priority = intParam(params, 'Priority', action, { min: -1_000_000, max: 1_000_000 }) ?? 0;
+  const priority = intParam(params, 'Priority', action, PRIORITY_RANGE) ?? 0;
   const stored = params.entries().filter(([name]) => !STANDARD_PARAMS.has(name.toLowerCase()));
   const record = await scheduler.submit(registered.settings.name, stored, priority);
   return [el('token', record.token)];

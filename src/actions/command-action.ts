@@ -10,6 +10,7 @@ import { el, type XElement } from '../common/xnode.js';
 import type { CommandActionSettings } from '../config/settings.js';
 import { ActionFailure, type AsyncActionDefinition, type ParamReader } from '../queue/action-definition.js';
 import { OutputTail } from './output-tail.js';
+import { MAX_TIMER_MS } from '../common/timers.js';
 
 /** Time between SIGTERM and SIGKILL. */
 const KILL_GRACE_MS = 3000;
@@ -49,8 +50,8 @@ function runProcess(settings: CommandActionSettings, args: string[], abort: Abor
       child.kill('SIGTERM');
       killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
     };
-    // Node fires a timer past 2^31-1 ms (~24.8 days) at once; a Timeout that long cannot be reached anyway.
-    const timeout = settings.timeoutMs <= 2 ** 31 - 1 ? setTimeout(() => ((timedOut = true), terminate()), settings.timeoutMs) : undefined;
+    // A Timeout past what a Node timer can wait (~24.8 days) is left unarmed rather than firing at once.
+    const timeout = settings.timeoutMs <= MAX_TIMER_MS ? setTimeout(() => ((timedOut = true), terminate()), settings.timeoutMs) : undefined;
     abort.addEventListener('abort', terminate, { once: true });
     child.on('error', (e) => {
       clearTimeout(timeout);

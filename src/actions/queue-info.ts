@@ -5,7 +5,7 @@
 import { TocsinError } from '../common/errors.js';
 import { el, parent, repeating, type XElement } from '../common/xnode.js';
 import type { SyncAction, SyncActionRequest } from '../aci/action-table.js';
-import { intParam, requireParam } from '../aci/param-values.js';
+import { intParam, PRIORITY_RANGE, requireParam } from '../aci/param-values.js';
 import { parseToken } from '../queue/token.js';
 import { isRunning, isWaiting, type ActionRecord } from '../queue/record.js';
 import { actionRecordElement, progressElement } from '../queue/record-xml.js';
@@ -63,7 +63,7 @@ const cancel: QueueActionHandler = async (q) => {
 
 const changePriority: QueueActionHandler = async (q) => {
   const record = await findToken(q, true);
-  const priority = intParam(q.request.params, 'Priority', 'QueueInfo');
+  const priority = intParam(q.request.params, 'Priority', 'QueueInfo', PRIORITY_RANGE);
   if (priority === undefined) throw new TocsinError('PARAM_MISSING', 'QueueInfo QueueAction=ChangePriority needs the Priority parameter');
   const changed = await q.deps.store.changePriority(record.token, priority);
   if (!changed) throw conflict(record, 'change the priority of');

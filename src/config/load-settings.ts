@@ -54,7 +54,7 @@ export function loadSettings(file: string, options: LoadOptions = {}): LoadedCon
   const commands = findCommandSections(doc).map((name) => readCommand(section(name), dirname(mainFile)));
   const actions = readActions(actionsReader, options, commands, defaults, section);
   const roles = readRoles(section, doc);
-  const handlers = readHandlerSections(doc, actions.queues, section, sink);
+  const handlers = readHandlerSections(doc, defaults.events, actions.queues, section);
   canonicaliseHandlerNames(actions.queues as Map<string, ActionQueueSettings>, handlers);
 
   const settings: Settings = deepFreeze({ file: mainFile, server, actions, roles, handlers });
@@ -121,7 +121,7 @@ function readCommand(r: TrackingSectionReader, configDir: string): CommandAction
     name: r.name,
     command: r.string('Command', { required: true }) ?? '',
     arguments: r.list('Arguments'),
-    timeoutMs: r.duration('Timeout', { bareUnit: 's', default: 3_600_000 })!,
+    timeoutMs: r.duration('Timeout', { bareUnit: 's', default: 3_600_000, min: 1 })!,
     workingDirectory: r.path('WorkingDirectory') ?? configDir,
     outputTailBytes: r.bytes('OutputTail', { default: 4096, min: 0, max: 1024 * 1024 })!,
   };
@@ -153,7 +153,7 @@ function readActions(
     finishedActionRetentionMs: r.duration('FinishedActionRetention', { bareUnit: 's', default: 7 * 86_400_000 })!,
     enableTestActions,
     datastoreType,
-    pollIntervalMs: r.duration('PollInterval', { bareUnit: 'ms', default: 1000 })!,
+    pollIntervalMs: r.duration('PollInterval', { bareUnit: 'ms', default: 1000, min: 10, max: 3_600_000 })!,
     queues,
     commands,
     ...(connectionString ? { connectionString } : {}),
@@ -169,21 +169,24 @@ function readActions(
  */
 function readHandlerSections(
   doc: ConfigDocument,
+  defaults: EventWiring,
   queues: ReadonlyMap<string, ActionQueueSettings>,
   section: (name: string) => TrackingSectionReader,
-  sink: ProblemSink,
 ): Map<string, HandlerSectionSettings> {
-  const handlers = new Map<string, HandlerSectionSettings>();
+  // Where each On* value is written: [Actions], and the action sections that override it.
+  const sources = [{ reader: section('Actions'), events: defaults }];
   for (const q of queues.values()) {
+    const own = section(q.name);
+    if (own.exists) sources.push({ reader: own, events: q.events });
+  }
+  const handlers = new Map<string, HandlerSectionSettings>();
+  for (const { reader, events } of sources) {
     for (const type of EVENT_TYPES) {
-      for (const name of q.events[type]) {
+      if (!reader.has(type)) continue;
+      for (const name of events[type]) {
         if (handlers.has(name.toLowerCase())) continue;
         const found = doc.sections.get(name.toLowerCase());
-        if (!found) {
-          const own = section(q.name);
-          const where = own.exists && own.has(type) ? own.locate(type) : section('Actions').locate(type);
-          sink.add({ severity: 'error', code: 'CONFIG_REFERENCE', ...where, key: type, message: `names the handler section [${name}], which does not exist` });
-        }
+        if (!found) reader.error(type, `names the handler section [${name}], which does not exist`, 'CONFIG_REFERENCE');
         handlers.set(name.toLowerCase(), { name: found?.name ?? name, libraryName: found?.entries.get('libraryname')?.value ?? '' });
       }
     }

@@ -98,7 +98,13 @@ class Reader implements TrackingSectionReader {
   }
 
   duration(key: string, options: DurationOptions): number | undefined {
-    return this.number(key, options, (text) => parseDuration(text, options.bareUnit));
+    return this.read(key, options, (text) => {
+      const result = parseDuration(text, options.bareUnit);
+      if (!result.ok) return result;
+      if (options.min !== undefined && result.value < options.min) return { ok: false, reason: `is shorter than the minimum ${options.min} ms` };
+      if (options.max !== undefined && result.value > options.max) return { ok: false, reason: `is longer than the maximum ${options.max} ms` };
+      return result;
+    });
   }
 
   bytes(key: string, options?: NumberOptions): number | undefined {

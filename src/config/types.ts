@@ -55,7 +55,8 @@ export interface NumberOptions extends ValueOptions<number> {
   readonly max?: number;
 }
 
-export interface DurationOptions extends ValueOptions<number> {
+/** `min`/`max` are in milliseconds, like the result. */
+export interface DurationOptions extends NumberOptions {
   /** Unit of a bare number: IDOL writes `RetryInterval=10` (seconds) and `LuaTimeout=5000` (ms). */
   readonly bareUnit: 'ms' | 's';
 }

@@ -5,6 +5,7 @@
  * Every problem is reported with file:line before any action runs.
  */
 import type { LoadedConfig } from '../config/load-settings.js';
+import { MAX_TIMER_MS } from '../common/timers.js';
 import type { DeliveryPolicy, EventHandler, HandlerContext, HandlerRegistry } from './handler.js';
 
 export interface ConfiguredHandler {
@@ -36,7 +37,7 @@ export function createHandlers(
     }
     const policy: DeliveryPolicy = {
       retries: r.int('Retries', { default: factory.defaultPolicy.retries, min: 0, max: 1000 })!,
-      retryIntervalMs: r.duration('RetryInterval', { bareUnit: 's', default: factory.defaultPolicy.retryIntervalMs })!,
+      retryIntervalMs: r.duration('RetryInterval', { bareUnit: 's', default: factory.defaultPolicy.retryIntervalMs, min: 0, max: MAX_TIMER_MS })!,
     };
     const concurrency = r.int('MaxConcurrentDeliveries', { default: 16, min: 1, max: 1024 })!;
     const handler = factory.create(r, contextFor(name), start);

@@ -1,3 +1,5 @@
+import { MAX_TIMER_MS } from '../common/timers.js';
+
 /**
  * The worker loop of one slot (one of a queue's MaximumThreads). It sees only `claim`, `run` and
  * `waitForWork`; batching, wake-ups and storage live behind those (STYLE.md lesson 1).
@@ -27,9 +29,6 @@ export async function workerLoop<J>(deps: WorkerLoopDeps<J>, signal: AbortSignal
     await deps.run(job);
   }
 }
-
-/** Node fires a timer past 2^31-1 ms (~24.8 days) at once (TimeoutOverflowWarning): clamp to it. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Idle slots of one queue wait here. `wake(n)` releases up to n of them (one per new action), so a

@@ -88,7 +88,7 @@ test('a second server on the same DataDirectory fails to start with a clear erro
     assert.equal(code, 1, stderr);
     assert.match(stderr, /Cannot open the datastore/);
     assert.ok(stderr.includes(join(owner.dir, 'tocsin.db')), `names the database file: ${stderr}`);
-    assert.match(stderr, /locked/);
+    assert.match(stderr, /another Tocsin process is using it/);
     assert.match(stderr, /STORE_FAILED/);
     await waitForStatus(owner.client, await owner.client.send('Sleep', { Seconds: '0' }), 'Finished');
   } finally {

@@ -83,12 +83,9 @@ test('a clean stop gives running actions ShutdownGrace to finish, even a grace b
   }
 });
 
-// Known bug, kept visible as a TODO test: the DeliveryEngine's poll (src/events/engine/delivery-engine.ts:56)
-// setInterval(pollMs) overflows past 2^31-1 ms and then fires every 1 ms. Either fix passes this test:
-// clamp there, or give PollInterval a `max` in src/config/load-settings.ts so such a config is refused.
+// Node timers overflow past 2^31-1 ms and then fire every 1 ms: PollInterval has a maximum (1h).
 test(
   'PollInterval beyond the range of Node timers (30d) is refused or raises no TimeoutOverflowWarning',
-  { todo: 'DeliveryEngine setInterval(pollMs) overflows (src/events/engine/delivery-engine.ts:56)' },
   async () => {
     const warnings: string[] = [];
     const listener = (w: Error) => void (w.name === 'TimeoutOverflowWarning' && warnings.push(w.message));

@@ -29,7 +29,9 @@ export function openDatabase(file: string, durability: Durability): Database.Dat
     // Take the exclusive lock now, so a second server on the same directory fails here.
     db.exec('BEGIN IMMEDIATE; COMMIT;');
   } catch (e) {
-    throw new TocsinError('STORE_FAILED', `Cannot open the datastore ${file}: ${(e as Error).message}`, { cause: e });
+    const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
+    const why = busy ? `another Tocsin process is using it (one server per DataDirectory)` : (e as Error).message;
+    throw new TocsinError('STORE_FAILED', `Cannot open the datastore ${file}: ${why}`, { cause: e });
   }
   migrate(db);
   return db;
