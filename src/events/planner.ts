@@ -25,7 +25,8 @@ export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettin
     forAction(type, record: ActionRecord, now) {
       const handlers = settingsOf(record.queue)?.events[type] ?? [];
       if (handlers.length === 0) return [];
-      const request = JSON.stringify(Object.fromEntries(record.params));
+      // LuaHandler's `request`: the request's parameters, `action` included (idol-reference.md §4.2).
+      const request = JSON.stringify({ action: record.queue, ...Object.fromEntries(record.params) });
       return events(type, record.queue, handlers, (id) => actionEventDocument(type, id, now, server, record), record.token, request, now);
     },
     forQueueSize(queue, size, last: QueueEventType, now) {

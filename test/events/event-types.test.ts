@@ -61,7 +61,7 @@ test('a successful action fires OnStart (status Processing) then OnFinish (Finis
     assert.equal(start!.type, 'OnStart');
     assert.equal(start!.token, token);
     assert.equal(start!.queue, 'Sleep');
-    assert.deepEqual(start!.request, { Seconds: '1' }, 'the request parameters, as sent');
+    assert.deepEqual(start!.request, { action: 'Sleep', Seconds: '1' }, 'the action and the request parameters, as sent');
 
     const events = await waitFor(() => (eventsOf(lib, token).length >= 2 ? eventsOf(lib, token) : undefined));
     assert.deepEqual(events.map((e) => e.type), ['OnStart', 'OnFinish']);

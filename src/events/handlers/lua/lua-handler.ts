@@ -22,7 +22,7 @@ import { WorkerSlot } from './worker-slot.js';
  * stopped within ~10 ms of its limit (issue target); a soft stop that loses the race only costs a
  * worker restart, never a wrong result.
  */
-export const HARD_STOP_GRACE_MS = 5;
+export const HARD_STOP_GRACE_MS = 10;
 
 export interface LuaHandlerStats {
   /** Runaway scripts stopped by terminating their worker (the latest 32 per worker). */
