@@ -19,6 +19,7 @@ interface Waiter<T> {
 }
 
 interface Pending {
+  starts: ActionRecord[];
   enqueues: { action: NewAction; waiter: Waiter<ActionRecord | 'full'> }[];
   settlements: { settlement: Settlement; waiter: Waiter<ActionRecord | undefined> }[];
   reports: ReportedError[];
@@ -26,7 +27,7 @@ interface Pending {
   claims: Map<string, Waiter<ActionRecord | undefined>[]>;
 }
 
-const emptyPending = (): Pending => ({ enqueues: [], settlements: [], reports: [], progress: new Map(), claims: new Map() });
+const emptyPending = (): Pending => ({ starts: [], enqueues: [], settlements: [], reports: [], progress: new Map(), claims: new Map() });
 
 /** Wait before retrying settlements whose commit failed (e.g. disk full). */
 const RETRY_AFTER_FAILURE_MS = 1000;
@@ -36,6 +37,7 @@ export class GroupCommitter {
   private scheduled = false;
   private inFlight: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  private commitWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -57,6 +59,25 @@ export class GroupCommitter {
       const list = this.pending.claims.get(queue);
       if (list) list.push({ resolve, reject });
       else this.pending.claims.set(queue, [{ resolve, reject }]);
+      this.schedule();
+    });
+  }
+
+  /** A locally claimed action started (Store.take): its start goes into the next batch. */
+  start(record: ActionRecord): void {
+    this.pending.starts.push(record);
+    this.schedule();
+  }
+
+  /** Starts not yet handed to a commit (the local-claim backlog). */
+  get pendingStarts(): number {
+    return this.pending.starts.length;
+  }
+
+  /** Resolves after the next commit ends (successfully or not). */
+  nextCommit(): Promise<void> {
+    return new Promise((resolve) => {
+      this.commitWaiters.push(resolve);
       this.schedule();
     });
   }
@@ -94,7 +115,7 @@ export class GroupCommitter {
 
   private hasPending(): boolean {
     const p = this.pending;
-    return p.enqueues.length + p.settlements.length + p.reports.length + p.progress.size + p.claims.size > 0;
+    return p.starts.length + p.enqueues.length + p.settlements.length + p.reports.length + p.progress.size + p.claims.size > 0;
   }
 
   private schedule(): void {
@@ -112,6 +133,7 @@ export class GroupCommitter {
     this.pending = emptyPending();
     const run = this.commit(batch).finally(() => {
       this.inFlight = undefined;
+      this.commitWaiters.splice(0).forEach((resolve) => resolve());
       if (this.hasPending()) this.schedule();
     });
     this.inFlight = run;
@@ -124,6 +146,7 @@ export class GroupCommitter {
       const result = await this.store.commit({
         now: this.clock(),
         node: this.node,
+        starts: p.starts,
         enqueues: p.enqueues.map((e) => e.action),
         settlements: p.settlements.map((s) => s.settlement),
         reports: p.reports,
@@ -143,16 +166,17 @@ export class GroupCommitter {
 
   /**
    * A failed commit: submitters of new actions get the error (nothing of theirs was stored);
-   * slots get no action; settlements and reports describe work already done, so they are kept
-   * and retried, never dropped.
+   * slots get no action; starts, settlements and reports describe work already done, so they are
+   * kept and retried, never dropped.
    */
   private failed(p: Pending, e: unknown): void {
     const error = e instanceof TocsinError ? e : new TocsinError('STORE_FAILED', errorText(e), { cause: e });
     this.log.error('group commit failed; settlements will be retried', { code: error.code, error: error.message });
     for (const en of p.enqueues) en.waiter.reject(error);
     for (const waiters of p.claims.values()) for (const w of waiters) w.resolve(undefined);
-    if (p.settlements.length + p.reports.length + p.progress.size === 0) return;
+    if (p.starts.length + p.settlements.length + p.reports.length + p.progress.size === 0) return;
     this.retryTimer = setTimeout(() => {
+      this.pending.starts.unshift(...p.starts);
       this.pending.settlements.push(...p.settlements);
       this.pending.reports.push(...p.reports);
       for (const [id, u] of p.progress) if (!this.pending.progress.has(id)) this.pending.progress.set(id, u);

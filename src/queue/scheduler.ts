@@ -16,6 +16,9 @@ import { RunningActions, type RunningAction } from './running-actions.js';
 import { executeAction } from './execute-action.js';
 import { createToken } from './token.js';
 
+/** Local-claim starts allowed to wait for a commit (measured: 64 balances batch size and latency). */
+const MAX_UNWRITTEN_STARTS = 64;
+
 export interface QueueSettings {
   /** Canonical action name = queue name. */
   readonly name: string;
@@ -194,12 +197,28 @@ export class Scheduler {
     };
     return workerLoop<ActionRecord>(
       {
-        claim: async () => (state.paused ? undefined : this.committer.claim(settings.name)),
+        claim: () => this.claim(state),
         run: (record) => executeAction(record, definition, deps),
         waitForWork: (signal) => state.idle.wait(signal),
       },
       this.shutdown.signal,
     );
+  }
+
+  /**
+   * The next action for a slot. With local claims the store hands it out at once and its start
+   * joins the next commit; the backlog of unwritten starts is bounded, which keeps commit batches
+   * (and event latency) small and lets the event loop serve requests between them.
+   */
+  private async claim(state: QueueState): Promise<ActionRecord | undefined> {
+    if (state.paused) return undefined;
+    const queue = state.registered.settings.name;
+    const store = this.options.store;
+    if (!store.take) return this.committer.claim(queue);
+    while (this.committer.pendingStarts >= MAX_UNWRITTEN_STARTS) await this.committer.nextCommit();
+    const [record] = store.take(queue, 1, this.clock());
+    if (record) this.committer.start(record);
+    return record;
   }
 
   /** With a shared store, a stop may be asked on another node: look for ours now and then. */

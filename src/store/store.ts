@@ -59,6 +59,11 @@ export interface CommitBatch {
   /** Node id written as the owner of claimed actions. */
   readonly node: string;
   readonly enqueues: readonly NewAction[];
+  /**
+   * Actions this node took with `take()` and started running (local claims): their move from
+   * Queued to Processing, and their OnStart, are written here, before the batch's settlements.
+   */
+  readonly starts: readonly ActionRecord[];
   readonly settlements: readonly Settlement[];
   readonly reports: readonly ReportedError[];
   readonly progress: readonly ProgressUpdate[];
@@ -211,6 +216,12 @@ export type EventsStoredListener = (events: readonly EventRow[]) => void;
 export interface StoreCapabilities {
   /** Several nodes share this store (claims and stop requests must go through it). */
   readonly shared: boolean;
+  /**
+   * The store can hand out waiting actions at once (`take`), their start being written by a later
+   * commit (`starts`). Only where one process owns the store: a slot then never waits for a commit
+   * to get work, which removes the round trip per MaximumThreads actions that bounded throughput.
+   */
+  readonly localClaims: boolean;
 }
 
 export interface Store extends Outbox {
@@ -218,6 +229,11 @@ export interface Store extends Outbox {
 
   /** Apply one group-commit batch in one transaction. */
   commit(batch: CommitBatch): Promise<CommitResult>;
+  /**
+   * (localClaims stores) Up to `max` waiting actions of `queue`, best first, as records already
+   * Processing since `now`; the store treats them as running until their start is committed.
+   */
+  take?(queue: string, max: number, now: number): ActionRecord[];
   /**
    * Actions left Processing or running-Paused by a dead node go back to Queued, counting an attempt
    * (decisions.md: none is left hanging). Returns how many were recovered.

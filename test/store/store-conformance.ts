@@ -63,7 +63,7 @@ export function newAction(queue: string, fields: { priority?: number; maxQueueSi
 }
 
 function batch(fields: Partial<CommitBatch>): CommitBatch {
-  return { now: T0 + 1_000_000, node: NODE, enqueues: [], settlements: [], reports: [], progress: [], claims: [], ...fields };
+  return { now: T0 + 1_000_000, node: NODE, starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], ...fields };
 }
 
 async function enqueue(store: Store, actions: NewAction[]): Promise<(ActionRecord | 'full')[]> {

@@ -2,9 +2,9 @@
  * The group commit: one transaction applies a whole batch of enqueues, settlements, error reports,
  * progress updates and claims, and appends the events they cause (store.ts invariants).
  *
- * Order inside the transaction: settlements first (they free nothing in the DB, but their events
- * must precede those of later claims), then reports and progress, then enqueues, then claims, so a
- * batch may claim an action it enqueued.
+ * Order inside the transaction: starts of locally claimed actions first (their OnStart precedes
+ * everything else of theirs), then settlements, reports and progress, then enqueues, then claims,
+ * so a batch may claim an action it enqueued.
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
@@ -12,6 +12,7 @@ import type { CommitBatch, CommitResult, EventPlanner, EventRow, EventsStoredLis
 import { byClaimOrder, rowToRecord, type ActionRow } from './rows.js';
 import { prepareAppendEvent } from './events-sql.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
+import type { LocalClaims } from './local-claims.js';
 
 const REPORTS_KEPT = 100;
 
@@ -26,6 +27,7 @@ export function prepareCommitBatch(
   sizes: QueueSizes,
   planner: EventPlanner,
   onEventsStored: EventsStoredListener,
+  localClaims: LocalClaims,
 ): (batch: CommitBatch) => CommitResult {
   const appendEvent = prepareAppendEvent(db);
   const insertAction = db.prepare<[string, string, number, string, number]>(
@@ -54,6 +56,7 @@ export function prepareCommitBatch(
   function enqueue(a: NewAction, stage: QueueSizeStage, events: NewEvent[], now: number): ActionRecord | 'full' {
     if (stage.size(a.queue) >= a.maxQueueSize) return 'full';
     const id = Number(insertAction.run(a.token, a.queue, a.priority, JSON.stringify(a.params), a.queuedAt).lastInsertRowid);
+    localClaims.noteWaiting(a.queue, a.priority, id);
     stage.change(a.queue, +1, now, events);
     return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
   }
@@ -70,6 +73,12 @@ export function prepareCommitBatch(
   const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
     const { now } = batch;
     const events: NewEvent[] = [];
+    for (const record of batch.starts) {
+      // Always true: control operations leave taken actions alone (local-claims.ts invariant).
+      if (!localClaims.writeStart(record)) continue;
+      stage.change(record.queue, -1, now, events);
+      events.push(...planner.forAction('OnStart', record, record.startedAt ?? now));
+    }
     const settled = batch.settlements.map((s) => {
       const changed = settle.run(s.status, s.endedAt, s.result ? JSON.stringify(s.result) : null, s.error ?? null, s.id).changes;
       if (changed === 0) return undefined;
@@ -104,6 +113,7 @@ export function prepareCommitBatch(
     const stage = sizes.stage();
     const [result, stored] = run(batch, stage);
     stage.publish();
+    for (const record of batch.starts) localClaims.release(record);
     if (stored.length > 0) onEventsStored(stored);
     return result;
   };

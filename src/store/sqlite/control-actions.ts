@@ -10,10 +10,11 @@ import type { EventRow, EventsStoredListener, NewAction, NewEvent } from '../sto
 import { rowToRecord, type ActionRow } from './rows.js';
 import type { QueueSizes } from './queue-sizes.js';
 import { prepareAppendEvent } from './events-sql.js';
+import type { LocalClaims } from './local-claims.js';
 
 const WAITING = `(status = 'Queued' OR (status = 'Paused' AND started_at IS NULL))`;
 
-export function prepareControlActions(db: Database.Database, sizes: QueueSizes, onEventsStored: EventsStoredListener) {
+export function prepareControlActions(db: Database.Database, sizes: QueueSizes, onEventsStored: EventsStoredListener, localClaims: LocalClaims) {
   const appendEvent = prepareAppendEvent(db);
   const cancelStmt = db.prepare<[number, string]>(`UPDATE actions SET status = 'Cancelled', ended_at = ? WHERE token = ? AND ${WAITING} RETURNING *`);
   const priorityStmt = db.prepare<[number, string]>(`UPDATE actions SET priority = ? WHERE token = ? AND ${WAITING} RETURNING *`);
@@ -60,17 +61,29 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
   }
 
   const one = (row: unknown): ActionRecord | undefined => (row ? rowToRecord(row as ActionRow) : undefined);
+  const idOf = db.prepare<[string], number>('SELECT id FROM actions WHERE token = ?').pluck();
+  /** Tell local claims of a row that is (again) waiting, so their cursor does not pass it. */
+  const waiting = (record: ActionRecord | undefined): ActionRecord | undefined => {
+    if (record?.status === 'Queued') localClaims.noteWaiting(record.queue, record.priority, record.id);
+    return record;
+  };
+  /** Taken by a local claim: running, though its row still says Queued (local-claims.ts). */
+  const taken = (token: string): boolean => {
+    const id = idOf.get(token);
+    return id !== undefined && localClaims.isTaken(id);
+  };
 
   return {
     cancel: (token: string, now: number) =>
       withSizes((stage, events) => {
+        if (taken(token)) return undefined;
         const record = one(cancelStmt.get(now, token));
         if (record) stage.change(record.queue, -1, now, events);
         return record;
       }),
-    changePriority: (token: string, priority: number) => one(priorityStmt.get(priority, token)),
-    pauseAction: (token: string) => one(pauseStmt.get(token)),
-    resumeAction: (token: string) => one(resumeStmt.get(token)),
+    changePriority: (token: string, priority: number) => waiting(taken(token) ? undefined : one(priorityStmt.get(priority, token))),
+    pauseAction: (token: string) => (taken(token) ? undefined : one(pauseStmt.get(token))),
+    resumeAction: (token: string) => waiting(one(resumeStmt.get(token))),
     setQueuePaused: (queue: string, paused: boolean) => void queuePausedStmt.run(queue, paused ? 1 : 0),
     requestStop: (token: string) => stopStmt.get(token) !== undefined,
     pendingStops: (node: string) => pendingStopsStmt.all(node),
@@ -79,7 +92,7 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
         const source = sourceStmt.get(token);
         if (!source) return undefined;
         if (stage.size(copy.queue) >= copy.maxQueueSize) return 'full';
-        const record = rowToRecord(insertStmt.get(copy.token, copy.queue, source.priority, source.params, copy.queuedAt) as ActionRow);
+        const record = waiting(rowToRecord(insertStmt.get(copy.token, copy.queue, source.priority, source.params, copy.queuedAt) as ActionRow))!;
         stage.change(copy.queue, +1, copy.queuedAt, events);
         return record;
       }),
@@ -87,6 +100,7 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
       // Runs before any claim; the cached sizes are rebuilt from the table afterwards.
       const changes = db.transaction(() => recoverStmt.run().changes)();
       sizes.reset();
+      localClaims.reset();
       return changes;
     },
     purge: (queues: readonly string[], before: number): number => {

@@ -26,6 +26,7 @@ import { prepareCommitBatch } from './commit-batch.js';
 import { prepareReadActions } from './read-actions.js';
 import { prepareControlActions } from './control-actions.js';
 import { prepareOutbox } from './outbox.js';
+import { LocalClaims } from './local-claims.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or ':memory:'. */
@@ -45,7 +46,7 @@ function attempt<T>(what: string, fn: () => T): Promise<T> {
 }
 
 export class SqliteStore implements Store {
-  readonly capabilities = { shared: false } as const;
+  readonly capabilities = { shared: false, localClaims: true } as const;
   /** The open database, for the event outbox and tests. */
   readonly db: Database.Database;
   private readonly commitBatch: (batch: CommitBatch) => CommitResult;
@@ -53,21 +54,27 @@ export class SqliteStore implements Store {
   private readonly control: ReturnType<typeof prepareControlActions>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private eventListener: EventsStoredListener = () => {};
+  private readonly localClaims: LocalClaims;
 
   constructor(options: SqliteStoreOptions) {
     this.db = openDatabase(options.file, options.durability);
     const planner = options.planner ?? NO_EVENTS;
     const sizes = new QueueSizes(this.db, planner);
     const onEventsStored: EventsStoredListener = (events) => this.eventListener(events);
-    this.commitBatch = prepareCommitBatch(this.db, sizes, planner, onEventsStored);
+    this.localClaims = new LocalClaims(this.db);
+    this.commitBatch = prepareCommitBatch(this.db, sizes, planner, onEventsStored, this.localClaims);
     this.read = prepareReadActions(this.db);
-    this.control = prepareControlActions(this.db, sizes, onEventsStored);
+    this.control = prepareControlActions(this.db, sizes, onEventsStored, this.localClaims);
     this.outbox = prepareOutbox(this.db);
   }
 
   /** Set the listener told of stored events once their transaction committed (delivery's fast path). */
   onEventsStored(listener: EventsStoredListener): void {
     this.eventListener = listener;
+  }
+
+  take(queue: string, max: number, now: number): ActionRecord[] {
+    return this.localClaims.take(queue, max, now);
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {

@@ -1,0 +1,50 @@
+/**
+ * All benchmarks in one go (`npm run bench`): machine facts, core server, event engine, then the
+ * handler benches of bench/http-handler.ts and bench/lua-handler.ts when they are built (each in
+ * its own node process, output passed through), and a closing summary table.
+ *
+ *   npm run bench
+ *   ACTIONS=10000 RUNS=3 npm run bench     (RUNS: runs per scenario; the summary shows medians)
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCore } from './core.js';
+import { runEvents } from './events.js';
+import { machineFacts } from './lib/machine.js';
+import { formatTable } from './lib/table.js';
+import { SUMMARY_HEADERS, summaryCells, type SummaryRow } from './lib/summary.js';
+
+const HANDLER_BENCHES = ['http-handler.js', 'lua-handler.js'];
+
+/** Run a built bench script in its own process, stdout and stderr passed through. */
+function runScript(script: string): Promise<{ code: number | null; seconds: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [script], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, seconds: (performance.now() - t0) / 1000 }));
+  });
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const facts = machineFacts();
+console.log(`Tocsin benchmarks, ${new Date().toISOString()}\n${facts}`);
+
+const rows: SummaryRow[] = [...(await runCore()), ...(await runEvents())];
+const handlerRuns: string[] = [];
+for (const name of HANDLER_BENCHES) {
+  const script = join(here, name);
+  if (!existsSync(script)) {
+    handlerRuns.push(`${name}: not built, skipped`);
+    continue;
+  }
+  console.log(`\n== ${name} ==`);
+  const { code, seconds } = await runScript(script);
+  handlerRuns.push(`${name}: ${code === 0 ? 'ran' : `FAILED (exit ${code})`} in ${seconds.toFixed(1)} s, figures above`);
+}
+
+console.log(`\n== summary (medians of runs) ==\n${facts}`);
+console.log(formatTable(SUMMARY_HEADERS, rows.map(summaryCells)));
+for (const line of handlerRuns) console.log(line);

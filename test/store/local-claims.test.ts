@@ -1,0 +1,79 @@
+/**
+ * Local claims of the SQLite store (StoreCapabilities.localClaims): take() hands out waiting actions
+ * at once, best first; until a commit writes their start they count as running for every other
+ * writer; a row that becomes waiting ahead of those already read is still taken in its turn.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { ActionRecord } from '../../src/queue/record.js';
+import type { NewAction } from '../../src/store/store.js';
+import { newAction, TestPlanner } from './store-conformance.js';
+import { tempDir } from '../helpers/server.js';
+
+const open = () => new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TestPlanner() });
+const empty = { now: 1, node: 'n', starts: [] as ActionRecord[], enqueues: [] as NewAction[], settlements: [], reports: [], progress: [], claims: [] };
+const labelOf = (r: ActionRecord) => r.params.find(([n]) => n === 'Label')![1];
+
+test('take hands out waiting actions best first, each once, until their start is committed', async () => {
+  const store = open();
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'a' }), newAction('Q', { label: 'b', priority: 5 }), newAction('Q', { label: 'c' })] });
+    const first = store.take('Q', 2, 10);
+    assert.deepEqual(first.map(labelOf), ['b', 'a']);
+    assert.ok(first.every((r) => r.status === 'Processing' && r.startedAt === 10 && r.attempts === 1));
+    assert.deepEqual(store.take('Q', 5, 11).map(labelOf), ['c'], 'taken ones are not handed out again');
+    assert.equal((await store.getAction(first[0]!.token))?.status, 'Queued', 'the start is not written before a commit');
+    await store.commit({ ...empty, starts: first });
+    assert.equal((await store.getAction(first[0]!.token))?.status, 'Processing');
+    assert.equal((await store.getAction(first[0]!.token))?.attempts, 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a taken action is running for cancel, changePriority and pause, though its row still says Queued', async () => {
+  const store = open();
+  try {
+    const action = newAction('Q');
+    await store.commit({ ...empty, enqueues: [action] });
+    const [taken] = store.take('Q', 1, 10);
+    assert.equal(await store.cancel(action.token, 20), undefined);
+    assert.equal(await store.changePriority(action.token, 9), undefined);
+    assert.equal(await store.pauseAction(action.token), undefined);
+    await store.commit({ ...empty, starts: [taken!] });
+    assert.equal((await store.getAction(action.token))?.status, 'Processing');
+  } finally {
+    await store.close();
+  }
+});
+
+test('an action that becomes waiting ahead of those already read is taken in its turn', async () => {
+  const store = open();
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'a' }), newAction('Q', { label: 'b' }), newAction('Q', { label: 'c' })] });
+    assert.deepEqual(store.take('Q', 1, 10).map(labelOf), ['a']);
+    // A higher priority arrives while b and c are already read ahead.
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'urgent', priority: 7 })] });
+    assert.deepEqual(store.take('Q', 1, 11).map(labelOf), ['urgent']);
+    // c's priority is raised above b's.
+    await store.changePriority((await store.listActions({ queue: 'Q', sortBy: 'queue-time', descending: false })).find((r) => labelOf(r) === 'c')!.token, 3);
+    assert.deepEqual(store.take('Q', 2, 12).map(labelOf), ['c', 'b']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a read-ahead action cancelled before its turn is skipped', async () => {
+  const store = open();
+  try {
+    const [a, b, c] = [newAction('Q', { label: 'a' }), newAction('Q', { label: 'b' }), newAction('Q', { label: 'c' })];
+    await store.commit({ ...empty, enqueues: [a, b, c] });
+    assert.deepEqual(store.take('Q', 1, 10).map(labelOf), ['a']);
+    assert.ok(await store.cancel(b.token, 11));
+    assert.deepEqual(store.take('Q', 5, 12).map(labelOf), ['c']);
+  } finally {
+    await store.close();
+  }
+});
