@@ -40,25 +40,39 @@ function escapeAttr(text: string): string {
   return text.replace(NOT_XML_CHAR, '').replace(ATTR_SPECIALS, replaceEntity);
 }
 
-/** Renders an element tree with no whitespace between elements. Element names are trusted (set by code). */
-export function renderXml(node: XElement): string {
-  const out: string[] = [];
-  write(node, out);
-  return out.join('');
+/** Options of renderXml. */
+export interface RenderOptions {
+  /**
+   * Write CR and LF in text as `&#13;` / `&#10;` (they read back the same): keeps a document on
+   * one line, as TextFileHandler's "document and a newline" needs.
+   */
+  readonly oneLine?: boolean;
 }
 
-function write(node: XElement, out: string[]): void {
-  out.push('<', node.name);
+const NEWLINES = /[\r\n]/g;
+const newlineRef = (c: string): string => (c === '\n' ? '&#10;' : '&#13;');
+
+/**
+ * Renders an element tree with no whitespace between elements. Element names are trusted (set by
+ * code). Built by string concatenation: measured twice as fast as collecting parts and joining.
+ */
+export function renderXml(node: XElement, options: RenderOptions = {}): string {
+  return write(node, options.oneLine === true);
+}
+
+function write(node: XElement, oneLine: boolean): string {
+  let out = '<' + node.name;
   if (node.attrs) {
-    for (const [name, value] of Object.entries(node.attrs)) out.push(' ', name, '="', escapeAttr(value), '"');
+    for (const name in node.attrs) out += ' ' + name + '="' + escapeAttr(node.attrs[name]!) + '"';
   }
-  const children = node.children ?? [];
-  if (children.length === 0 && (node.text === undefined || node.text === '')) {
-    out.push('/>');
-    return;
+  const children = node.children;
+  if (children && children.length > 0) {
+    out += '>';
+    for (const child of children) out += write(child, oneLine);
+    return out + '</' + node.name + '>';
   }
-  out.push('>');
-  if (children.length > 0) for (const child of children) write(child, out);
-  else out.push(escapeXml(node.text ?? ''));
-  out.push('</', node.name, '>');
+  if (node.text === undefined || node.text === '') return out + '/>';
+  let text = escapeXml(node.text);
+  if (oneLine && (text.includes('\n') || text.includes('\r'))) text = text.replace(NEWLINES, newlineRef);
+  return out + '>' + text + '</' + node.name + '>';
 }

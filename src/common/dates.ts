@@ -5,10 +5,21 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
 
+// Recently formatted seconds: a record's times and the events of one batch mostly share a few.
+const recent = new Map<number, string>();
+const RECENT_KEPT = 16;
+
 /** `2026-Nov-29 14:02:11`: the `queued_time` format of QueueInfo records. */
 export function formatActionTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  return `${d.getFullYear()}-${MONTHS[d.getMonth()]}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  const second = Math.floor(epochMs / 1000);
+  let text = recent.get(second);
+  if (text === undefined) {
+    const d = new Date(epochMs);
+    text = `${d.getFullYear()}-${MONTHS[d.getMonth()]}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+    if (recent.size >= RECENT_KEPT) recent.delete(recent.keys().next().value!);
+    recent.set(second, text);
+  }
+  return text;
 }
 
 /** `09 Jul 08 15:48:22`: the `errortime` format of ACI errors. */

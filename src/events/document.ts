@@ -16,13 +16,11 @@ import type { EventType } from './handler.js';
  * TextFileHandler's "document and a newline" stays one event per line.
  */
 function eventDocument(type: EventType, id: string, now: number, server: string, body: XElement): string {
-  const xml = renderXml(parent('event', [el('type', type), el('id', id), el('time', formatActionTime(now)), el('server', server), body]));
-  return xml.replace(/[\r\n]/g, (c) => (c === '\n' ? '&#10;' : '&#13;'));
+  return renderXml(parent('event', [el('type', type), el('id', id), el('time', formatActionTime(now)), el('server', server), body]), { oneLine: true });
 }
 
 export function actionEventDocument(type: EventType, id: string, now: number, server: string, record: ActionRecord): string {
-  const { repeats: _repeats, ...action } = actionRecordElement(record, now);
-  return eventDocument(type, id, now, server, action);
+  return eventDocument(type, id, now, server, actionRecordElement(record, now));
 }
 
 export interface QueueEventData {

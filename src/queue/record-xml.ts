@@ -3,7 +3,7 @@
  * every event document (decisions.md "Events"): one function, so both always agree.
  */
 import { formatActionTime } from '../common/dates.js';
-import { el, parent, repeating, type XElement } from '../common/xnode.js';
+import { el, parent, type XElement } from '../common/xnode.js';
 import type { ActionRecord } from './record.js';
 
 const seconds = (ms: number): number => Math.max(0, Math.floor(ms / 1000));
@@ -24,13 +24,13 @@ export function actionRecordElement(record: ActionRecord, now: number): XElement
     children.push(
       parent(
         'errorreports',
-        record.reports.map((r) => repeating({ name: 'errorreport', attrs: { time: formatActionTime(r.time) }, text: r.message })),
+        record.reports.map((r) => ({ name: 'errorreport', attrs: { time: formatActionTime(r.time) }, text: r.message, repeats: true })),
       ),
     );
   }
   if (record.error !== undefined) children.push(el('error', record.error));
   if (record.result) children.push(...record.result);
-  return repeating(parent('action', children));
+  return { name: 'action', children, repeats: true };
 }
 
 export function progressElement(fraction: number, stage?: string): XElement {
