@@ -19,6 +19,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AsyncActionDefinition } from '../src/queue/action-definition.js';
 import { startBenchServer } from './lib/server.js';
+import { Countdown } from './lib/countdown.js';
 import { runHttpLoad } from './lib/http-load.js';
 import { PeakRss } from './lib/rss.js';
 import { CommitProbe, describeCommits, type CommitStats } from './lib/commit-probe.js';
@@ -63,27 +64,6 @@ MaximumQueueSize=1000000
 Durability=${durability}
 `;
 
-/** Counts settlements and resolves when `target` of them have come in since the last reset. */
-class SettleCounter {
-  private count = 0;
-  private target = Infinity;
-  private done: (() => void) | undefined;
-  at = 0;
-
-  settled(): void {
-    if (++this.count === this.target) {
-      this.at = now();
-      this.done?.();
-    }
-  }
-
-  expect(target: number): Promise<void> {
-    this.count = 0;
-    this.target = target;
-    return new Promise((resolve) => (this.done = resolve));
-  }
-}
-
 /** One scenario, in this (child) process. */
 async function runScenario(s: CoreScenario): Promise<CoreResult> {
   const startedRun = new Map<string, number>();
@@ -95,8 +75,8 @@ async function runScenario(s: CoreScenario): Promise<CoreResult> {
   };
   const bench = await startBenchServer({ config: config(s.durability), actions: [noop] });
   const { scheduler } = bench.server;
-  const counter = new SettleCounter();
-  scheduler.onSettled(() => counter.settled());
+  const counter = new Countdown();
+  scheduler.onSettled(() => counter.tick());
   const probe = new CommitProbe(bench.server.store);
   try {
     // Warm-up: JIT, prepared statements and sockets; not measured.

@@ -33,6 +33,7 @@ import { textFileHandlerFactory } from '../src/events/handlers/textfile.js';
 import { actionEventDocument } from '../src/events/document.js';
 import type { ActionRecord } from '../src/queue/record.js';
 import { startBenchServer } from './lib/server.js';
+import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
 import { CommitProbe, describeCommits, type CommitStats } from './lib/commit-probe.js';
 import { runPool } from './lib/pool.js';
@@ -84,27 +85,6 @@ OnFinish=EventLog
 LibraryName=TimedTextFile
 FilePath=%DIR%/events.log
 `;
-
-/** Resolves when `target` calls of `tick()` have come in since `expect(target)`; `at` is when. */
-class Countdown {
-  private count = 0;
-  private target = Infinity;
-  private done: (() => void) | undefined;
-  at = 0;
-
-  tick(): void {
-    if (++this.count === this.target) {
-      this.at = now();
-      this.done?.();
-    }
-  }
-
-  expect(target: number): Promise<void> {
-    this.count = 0;
-    this.target = target;
-    return new Promise((resolve) => (this.done = resolve));
-  }
-}
 
 /** TextFileHandler, with the time each line was written noted under `token|type`. */
 function timedTextFile(written: Map<string, number>, lines: Countdown): HandlerFactory {

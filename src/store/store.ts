@@ -149,21 +149,12 @@ export interface QueueCounts {
 export type EventState = 'pending' | 'delivered' | 'failed';
 
 /** A stored event as the outbox returns it. */
-export interface EventRow {
+export interface EventRow extends NewEvent {
   readonly seq: number;
-  readonly eventId: string;
-  readonly type: EventType;
-  readonly handler: string;
-  readonly queue: string;
-  readonly token?: string;
-  readonly document: string;
-  /** JSON object text of the request parameters. */
-  readonly request: string;
   readonly state: EventState;
   /** Failed attempts so far. */
   readonly attempts: number;
   readonly nextAttemptAt: number;
-  readonly createdAt: number;
   readonly deliveredAt?: number;
   readonly lastError?: string;
 }

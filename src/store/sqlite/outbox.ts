@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { EventType } from '../../events/handler.js';
 import type { DeliveryOutcome, EventCount, EventFilter, EventRow, EventState } from '../store.js';
+import { WhereClause } from './where-clause.js';
 
 interface EventDbRow {
   seq: number;
@@ -74,29 +75,16 @@ export function prepareOutbox(db: Database.Database) {
   });
 
   function list(f: EventFilter): EventRow[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    const inList = (column: string, values: readonly string[] | undefined) => {
-      if (!values || values.length === 0) return;
-      where.push(`${column} IN (${values.map(() => '?').join(', ')})`);
-      args.push(...values);
-    };
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    inList('state', f.states);
-    inList('type', f.types);
-    add('handler = ? COLLATE NOCASE', f.handler);
-    add('token = ?', f.token);
-    add('event_id = ?', f.eventId);
-    add('created_at > ?', f.createdAfter);
-    add('created_at < ?', f.createdBefore);
-    const sql =
-      `SELECT * FROM events${where.length ? ' WHERE ' + where.join(' AND ') : ''} ` +
-      `ORDER BY seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-    return (db.prepare(sql).all(...args) as EventDbRow[]).map(toEventRow);
+    const where = new WhereClause()
+      .in('state', f.states)
+      .in('type', f.types)
+      .add('handler = ? COLLATE NOCASE', f.handler)
+      .add('token = ?', f.token)
+      .add('event_id = ?', f.eventId)
+      .add('created_at > ?', f.createdAfter)
+      .add('created_at < ?', f.createdBefore);
+    const sql = `SELECT * FROM events${where} ORDER BY seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+    return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
   }
 
   return {

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
 import type { ActionFilter, QueueCounts, SortKey } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
+import { WhereClause } from './where-clause.js';
 
 const SORT_COLUMNS: Record<SortKey, string> = {
   'queue-time': 'queued_at',
@@ -23,32 +24,24 @@ export function prepareReadActions(db: Database.Database) {
   const paused = db.prepare<[string], number>('SELECT paused FROM queues WHERE name = ?').pluck();
 
   function list(f: ActionFilter): ActionRecord[] {
-    const where: string[] = ['queue = ?'];
-    const args: (string | number)[] = [f.queue];
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    add('token = ?', f.token);
-    add('queued_at > ?', f.queuedAfter);
-    add('queued_at < ?', f.queuedBefore);
-    add('ended_at > ?', f.finishedAfter);
-    add('ended_at < ?', f.finishedBefore);
-    add('priority >= ?', f.minPriority);
-    add('priority <= ?', f.maxPriority);
-    if (f.statuses && f.statuses.length > 0) {
-      where.push(`status IN (${f.statuses.map(() => '?').join(', ')})`);
-      args.push(...f.statuses);
-    }
+    const where = new WhereClause()
+      .add('queue = ?', f.queue)
+      .add('token = ?', f.token)
+      .add('queued_at > ?', f.queuedAfter)
+      .add('queued_at < ?', f.queuedBefore)
+      .add('ended_at > ?', f.finishedAfter)
+      .add('ended_at < ?', f.finishedBefore)
+      .add('priority >= ?', f.minPriority)
+      .add('priority <= ?', f.maxPriority)
+      .in('status', f.statuses);
     const direction = f.descending ? 'DESC' : 'ASC';
     // NULLs (not started / not finished) sort last either way; id breaks ties in arrival order.
     const column = SORT_COLUMNS[f.sortBy];
     const sql =
-      `SELECT * FROM actions WHERE ${where.join(' AND ')} ` +
+      `SELECT * FROM actions${where} ` +
       `ORDER BY ${column} IS NULL, ${column} ${direction}, id ${direction}` +
       (f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '');
-    return (db.prepare(sql).all(...args) as ActionRow[]).map(rowToRecord);
+    return (db.prepare(sql).all(...where.args) as ActionRow[]).map(rowToRecord);
   }
 
   function queueCounts(queue: string): QueueCounts {
