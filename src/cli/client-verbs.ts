@@ -3,8 +3,8 @@
  */
 import { TocsinError } from '../common/errors.js';
 import { AciClient } from './client.js';
+import { FINAL_STATUSES, type ActionStatus } from '../queue/record.js';
 
-const FINAL = new Set(['Finished', 'Error', 'Cancelled', 'Stopped']);
 const out = (line: string) => process.stdout.write(line + '\n');
 
 function parsePairs(pairs: readonly string[]): Record<string, string> {
@@ -42,7 +42,7 @@ export async function waitVerb(server: string, token: string, timeoutSeconds?: n
     const line = progressText(record);
     if (line !== last) out((last = line));
     const status = String(record['status']);
-    if (FINAL.has(status)) {
+    if (FINAL_STATUSES.has(status as ActionStatus)) {
       if (record['error']) out(`error: ${String(record['error'])}`);
       process.exitCode = status === 'Finished' ? 0 : 1;
       return;

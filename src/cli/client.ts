@@ -55,15 +55,10 @@ export class AciClient {
 
   /** The `<action>` record of a token (QueueInfo GetStatus). */
   async status(token: string): Promise<Json> {
-    const data = await this.call('QueueInfo', { QueueName: queueOfToken(token), QueueAction: 'GetStatus', Token: token });
+    const data = await this.call('QueueInfo', { QueueName: parseToken(token).action, QueueAction: 'GetStatus', Token: token });
     const actions = (data['actions'] as Json | undefined)?.['action'];
     const list = Array.isArray(actions) ? actions : actions ? [actions] : [];
     if (list.length === 0) throw new TocsinError('TOKEN_UNKNOWN', `No action has token ${token}`);
     return list[0] as Json;
   }
-}
-
-/** The queue (action) name inside a token; QueueInfo matches it without regard to case. */
-export function queueOfToken(token: string): string {
-  return parseToken(token).action;
 }

@@ -51,11 +51,6 @@ export interface ActionRecord {
   readonly owner?: string;
 }
 
-/** True when the status can no longer change. */
-export function isFinal(status: ActionStatus): boolean {
-  return FINAL_STATUSES.has(status);
-}
-
 /** Has the action started but not ended (Processing, or Paused while running)? */
 export function isRunning(record: Pick<ActionRecord, 'status' | 'startedAt'>): boolean {
   return record.status === 'Processing' || (record.status === 'Paused' && record.startedAt !== undefined);

@@ -5,7 +5,7 @@
  * queue events fire and are stored in the same transaction.
  */
 import type Database from 'better-sqlite3';
-import type { ActionRecord } from '../../queue/record.js';
+import { FINAL_STATUSES, type ActionRecord } from '../../queue/record.js';
 import type { EventRow, EventsStoredListener, NewAction, NewEvent } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
 import type { QueueSizes } from './queue-sizes.js';
@@ -106,7 +106,7 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
     purge: (queues: readonly string[], before: number): number => {
       let total = 0;
       for (const queue of queues) {
-        for (const status of ['Finished', 'Error', 'Cancelled', 'Stopped']) {
+        for (const status of FINAL_STATUSES) {
           let deleted: number;
           do {
             deleted = purgeStmt.run(queue, status, before).changes;
