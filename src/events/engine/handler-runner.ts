@@ -158,6 +158,7 @@ export class HandlerRunner {
 
   private deliver(key: string, row: EventRow): void {
     this.inFlight++;
+    let request: Record<string, string> | undefined;
     const delivery: EventDelivery = {
       id: row.eventId,
       type: row.type,
@@ -165,7 +166,10 @@ export class HandlerRunner {
       queue: row.queue,
       ...(row.token ? { token: row.token } : {}),
       document: row.document,
-      request: JSON.parse(row.request) as Record<string, string>,
+      // Parsed on first use: only LuaHandler reads it.
+      get request() {
+        return (request ??= JSON.parse(row.request) as Record<string, string>);
+      },
       attempt: row.attempts + 1,
     };
     Promise.resolve()
