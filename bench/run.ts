@@ -33,6 +33,7 @@ const facts = machineFacts();
 console.log(`Tocsin benchmarks, ${new Date().toISOString()}\n${facts}`);
 
 const rows: SummaryRow[] = [...(await runCore()), ...(await runEvents())];
+rows.push(...(await (await import('./http-events.js')).runHttpEvents()));
 const handlerRuns: string[] = [];
 for (const name of HANDLER_BENCHES) {
   const script = join(here, name);
