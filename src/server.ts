@@ -125,6 +125,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let engine: DeliveryEngine | undefined;
   const { loaded, handlers } = prepareOrThrow(options, (section, l) => handlerContext(section, l, bootLog, () => engine), bootLog);
   const { settings } = loaded;
+  if (settings.actions.datastoreType !== 'sqlite') {
+    for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
+    const where = loaded.section('Actions').locate('DatastoreType');
+    throw new TocsinError('CONFIG_VALUE', `${where.file}:${where.line}: [Actions] DatastoreType=${settings.actions.datastoreType} is not available in this version; use sqlite`);
+  }
   const log = options.logger ?? createLogger({ level: settings.server.logLevel });
   const tls = settings.server.sslConfig ? readServerTls(loaded, settings.server.sslConfig) : undefined;
   // Until everything is up (tokens need the port), requests get a 503.
