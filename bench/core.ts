@@ -24,10 +24,9 @@ import { runHttpLoad } from './lib/http-load.js';
 import { PeakRss } from './lib/rss.js';
 import { CommitProbe, describeCommits, type CommitStats } from './lib/commit-probe.js';
 import { runPool } from './lib/pool.js';
-import { isMainModule, reportResult, runInChild, scenarioArgument } from './lib/child.js';
+import { runBenchScript, runInChild, type Durability } from './lib/child.js';
 import { latencies, mb, ms, perSecond, rate, verdict, type LatencySummary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
-import { machineFacts } from './lib/machine.js';
 import { median, now, type SummaryRow } from './lib/summary.js';
 
 const ACTIONS = Number(process.env.ACTIONS ?? 10_000);
@@ -38,7 +37,6 @@ const HTTP_CONCURRENCY = 64;
 const TARGET_COMPLETED = 14_000;
 const TARGET_ENQUEUED = 50_000;
 
-type Durability = 'process' | 'power';
 type Submission = 'library' | 'http';
 
 interface CoreScenario {
@@ -185,13 +183,4 @@ function summarize(results: readonly CoreResult[], base: number): SummaryRow[] {
   return rows;
 }
 
-if (isMainModule(import.meta.url)) {
-  const scenario = scenarioArgument<CoreScenario>();
-  if (scenario) {
-    await reportResult(await runScenario(scenario));
-    process.exit(0);
-  } else {
-    console.log(machineFacts());
-    await runCore();
-  }
-}
+await runBenchScript<CoreScenario>(import.meta.url, runScenario, runCore);

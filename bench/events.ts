@@ -37,10 +37,9 @@ import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
 import { CommitProbe, describeCommits, type CommitStats } from './lib/commit-probe.js';
 import { runPool } from './lib/pool.js';
-import { isMainModule, reportResult, runInChild, scenarioArgument } from './lib/child.js';
+import { runBenchScript, runInChild, type Durability } from './lib/child.js';
 import { latencies, mb, ms, perSecond, rate, verdict, type LatencySummary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
-import { machineFacts } from './lib/machine.js';
 import { median, now, type SummaryRow } from './lib/summary.js';
 
 const ACTIONS = Number(process.env.ACTIONS ?? 10_000);
@@ -49,8 +48,6 @@ const WARMUP = Number(process.env.WARMUP ?? 500);
 const THREADS = 8;
 const TARGET_ACTIONS = 14_000;
 const TARGET_P99_MS = 20;
-
-type Durability = 'process' | 'power';
 
 interface EventsScenario {
   readonly durability: Durability;
@@ -271,13 +268,4 @@ function summarize(results: readonly EventsResult[], writeOnly: number, rendered
   return rows;
 }
 
-if (isMainModule(import.meta.url)) {
-  const scenario = scenarioArgument<EventsScenario>();
-  if (scenario) {
-    await reportResult(await runScenario(scenario));
-    process.exit(0);
-  } else {
-    console.log(machineFacts());
-    await runEvents();
-  }
-}
+await runBenchScript<EventsScenario>(import.meta.url, runScenario, runEvents);

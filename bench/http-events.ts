@@ -42,10 +42,9 @@ import { startHttpSink, type HttpSink, type SinkReceipts } from './lib/http-sink
 import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
 import { runPool } from './lib/pool.js';
-import { isMainModule, reportResult, runInChild, scenarioArgument } from './lib/child.js';
+import { runBenchScript, runInChild, type Durability } from './lib/child.js';
 import { latencies, mb, ms, perSecond, rate, verdict, type LatencySummary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
-import { machineFacts } from './lib/machine.js';
 import { median, now, type SummaryRow } from './lib/summary.js';
 
 const ACTIONS = Number(process.env.ACTIONS ?? 10_000);
@@ -60,8 +59,6 @@ const THREADS = 8;
 const CONCURRENCY = 32;
 const TARGET_DELIVERIES = 7_800;
 const TARGET_P99_MS = 20;
-
-type Durability = 'process' | 'power';
 
 interface HttpEventsScenario {
   readonly durability: Durability;
@@ -325,13 +322,4 @@ function summarize(results: readonly HttpEventsResult[]): SummaryRow[] {
   });
 }
 
-if (isMainModule(import.meta.url)) {
-  const scenario = scenarioArgument<HttpEventsScenario>();
-  if (scenario) {
-    await reportResult(await runScenario(scenario));
-    process.exit(0);
-  } else {
-    console.log(machineFacts());
-    await runHttpEvents();
-  }
-}
+await runBenchScript<HttpEventsScenario>(import.meta.url, runScenario, runHttpEvents);

@@ -6,6 +6,7 @@
  * `BENCH-RESULT <json>` on stdout and exits. Anything else the child prints passes through.
  */
 import { spawn } from 'node:child_process';
+import { machineFacts } from './machine.js';
 
 const MARK = 'BENCH-RESULT ';
 
@@ -50,4 +51,22 @@ export function runInChild<R>(script: string, scenario: unknown, nodeArgs: reado
 export function isMainModule(moduleUrl: string): boolean {
   const entry = process.argv[1];
   return entry !== undefined && new URL(moduleUrl).pathname === entry;
+}
+
+/** The durability settings the benchmarks compare (`[Actions] Durability`). */
+export type Durability = 'process' | 'power';
+
+/**
+ * The entry point of a benchmark script: as a child, run the one scenario it was started for and
+ * report its result; run directly, print the machine facts and run the whole benchmark.
+ */
+export async function runBenchScript<S>(moduleUrl: string, runScenario: (scenario: S) => Promise<unknown>, runAll: () => Promise<unknown>): Promise<void> {
+  if (!isMainModule(moduleUrl)) return;
+  const scenario = scenarioArgument<S>();
+  if (scenario) {
+    await reportResult(await runScenario(scenario));
+    process.exit(0);
+  }
+  console.log(machineFacts());
+  await runAll();
 }
