@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
 import type { CommitBatch, CommitResult, EventPlanner, EventRow, EventsStoredListener, NewAction, NewEvent, Settlement } from '../store.js';
-import { byClaimOrder, rowToRecord, type ActionRow } from './rows.js';
+import { byClaimOrder, rowToRecord, START_COLUMNS, startedRecord, type ActionRow, type StartRow } from './rows.js';
 import { prepareAppendEvent } from './events-sql.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
 import type { LocalClaims } from './local-claims.js';
@@ -49,7 +49,7 @@ export function prepareCommitBatch(
     .prepare<[number, string, number]>(
       `UPDATE actions SET status = 'Processing', started_at = ?, attempts = attempts + 1
        WHERE id IN (SELECT id FROM actions WHERE queue = ? AND status = 'Queued' ORDER BY priority DESC, id LIMIT ?)
-       RETURNING id, token, priority, params, queued_at, attempts, reports`,
+       RETURNING ${START_COLUMNS}`,
     )
     .raw();
 
@@ -59,15 +59,6 @@ export function prepareCommitBatch(
     localClaims.noteWaiting(a.queue, a.priority, id);
     stage.change(a.queue, +1, now, events);
     return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
-  }
-
-  function claimedRecord(queue: string, now: number, row: unknown[]): ActionRecord {
-    const [id, token, priority, params, queuedAt, attempts, reports] = row as [number, string, number, string, number, number, string | null];
-    return {
-      id, token, queue, status: 'Processing', priority, queuedAt, attempts, startedAt: now,
-      params: JSON.parse(params) as [string, string][],
-      reports: reports ? (JSON.parse(reports) as ActionRecord['reports']) : [],
-    };
   }
 
   const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
@@ -97,7 +88,7 @@ export function prepareCommitBatch(
     const enqueued = batch.enqueues.map((a) => enqueue(a, stage, events, now));
     const claimed = batch.claims.map((c) => {
       if (c.max <= 0) return [];
-      const records = (claim.all(now, c.queue, c.max) as unknown[][]).map((row) => claimedRecord(c.queue, now, row)).sort(byClaimOrder);
+      const records = (claim.all(now, c.queue, c.max) as StartRow[]).map((row) => startedRecord(c.queue, now, row, row[5])).sort(byClaimOrder);
       for (const record of records) {
         stage.change(c.queue, -1, now, events);
         events.push(...planner.forAction('OnStart', record, now));

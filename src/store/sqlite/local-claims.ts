@@ -17,6 +17,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
+import { START_COLUMNS, startedRecord, type StartRow } from './rows.js';
 
 interface Position {
   readonly priority: number;
@@ -46,7 +47,7 @@ export class LocalClaims {
       .prepare<[string, number, number]>(`SELECT id, priority FROM actions WHERE queue = ? AND status = 'Queued' AND priority < ? ORDER BY priority DESC, id LIMIT ?`)
       .raw();
     this.row = db
-      .prepare<[number]>(`SELECT id, token, priority, params, queued_at, attempts, reports FROM actions WHERE id = ? AND status = 'Queued'`)
+      .prepare<[number]>(`SELECT ${START_COLUMNS} FROM actions WHERE id = ? AND status = 'Queued'`)
       .raw();
     this.start = db.prepare<[number, number]>(
       `UPDATE actions SET status = 'Processing', started_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'Queued'`,
@@ -119,14 +120,10 @@ export class LocalClaims {
 
   /** The candidate, if it is still waiting, marked taken. */
   private takeRow(queue: string, candidate: number, now: number): ActionRecord | undefined {
-    const row = this.row.get(candidate) as [number, string, number, string, number, number, string | null] | undefined;
+    const row = this.row.get(candidate) as StartRow | undefined;
     if (!row) return undefined;
-    const [id, token, priority, params, queuedAt, attempts, reports] = row;
-    this.taken.add(id);
-    return {
-      id, token, queue, priority, queuedAt, status: 'Processing', startedAt: now, attempts: attempts + 1,
-      params: JSON.parse(params) as [string, string][],
-      reports: reports ? (JSON.parse(reports) as ActionRecord['reports']) : [],
-    };
+    this.taken.add(row[0]);
+    // The row still holds the attempts before this run: the start's UPDATE adds one.
+    return startedRecord(queue, now, row, row[5] + 1);
   }
 }
