@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { TocsinError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { Store } from '../store/store.js';
+import type { NewAction, Store } from '../store/store.js';
 import type { ActionRecord } from './record.js';
 import type { AsyncActionDefinition, ParamReader } from './action-definition.js';
 import { GroupCommitter } from './group-commit.js';
@@ -96,11 +96,8 @@ export class Scheduler {
   async submit(actionName: string, params: readonly (readonly [string, string])[], priority = 0): Promise<ActionRecord> {
     if (this.shutdown.signal.aborted) throw new TocsinError('SERVER_STOPPING', 'The server is shutting down and takes no new actions');
     const state = this.state(actionName);
-    const settings = state.registered.settings;
-    const now = this.clock();
-    const token = createToken(this.options.tokenHost, this.options.tokenPort, settings.name, now);
-    const record = await this.committer.enqueue({ token, queue: settings.name, priority, params, queuedAt: now, maxQueueSize: settings.maxQueueSize });
-    if (record === 'full') throw queueFull(settings);
+    const record = await this.committer.enqueue(this.newAction(state, params, priority));
+    if (record === 'full') throw queueFull(state.registered.settings);
     state.idle.wake(1);
     return record;
   }
@@ -108,13 +105,18 @@ export class Scheduler {
   /** A copy of a waiting or running action (QueueAction=Duplicate). */
   async duplicate(source: ActionRecord): Promise<ActionRecord | undefined> {
     const state = this.state(source.queue);
+    const copy = await this.options.store.duplicate(source.token, this.newAction(state, source.params, source.priority));
+    if (copy === 'full') throw queueFull(state.registered.settings);
+    if (copy) state.idle.wake(1);
+    return copy;
+  }
+
+  /** A new action of the queue, queued now with a fresh token. */
+  private newAction(state: QueueState, params: readonly (readonly [string, string])[], priority: number): NewAction {
     const settings = state.registered.settings;
     const now = this.clock();
     const token = createToken(this.options.tokenHost, this.options.tokenPort, settings.name, now);
-    const copy = await this.options.store.duplicate(source.token, { token, queue: settings.name, priority: source.priority, params: source.params, queuedAt: now, maxQueueSize: settings.maxQueueSize });
-    if (copy === 'full') throw queueFull(settings);
-    if (copy) state.idle.wake(1);
-    return copy;
+    return { token, queue: settings.name, priority, params, queuedAt: now, maxQueueSize: settings.maxQueueSize };
   }
 
   /** Ask a running action to stop: locally at once, and through the store for other nodes. */
