@@ -4,23 +4,35 @@
  * 1. Events/s through a LuaHandler (worker thread, batched and pipelined) for a trivial handler
  *    (`return true`) and one that parse_xml's the event document, next to the same handler code
  *    called in this thread on the same sandboxed wasmoon engine (no worker, no messages).
- * 2. Hard stop: a script stuck in one long C call (the hook cannot interrupt it) with LuaTimeout=200;
- *    time from the end of LuaTimeout to its worker being terminated, and until a new worker has
- *    delivered the next event.
+ * 2. Hard stop: HARD_STOPS (default 20) calls stuck in one long C call (the hook cannot interrupt
+ *    it) with LuaTimeout=100 and the default LuaHardStopGrace (or GRACE_MS); time from the end of
+ *    LuaTimeout to the worker being gone, as the supervisor thread measures it. Once with this (the
+ *    main) thread idle, once with it kept busy in BUSY_SLICE_MS slices of synchronous work, as a
+ *    server saturated by its store and event engine would be: the hard stop must not depend on it.
+ *    Other load on the machine (other processes) shows in these figures: run it on a quiet one.
+ *    With 20 runs the p99 is the max; HARD_STOPS=100 gives a real one.
  *
- * Target (brief): >= 25,000 events/s for the trivial handler through the worker.
+ * Targets (brief): >= 25,000 events/s for the trivial handler through the worker; the hard stop
+ * within 10 ms of LuaTimeout.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../src/common/logger.js';
 import type { EventDelivery, HandlerContext } from '../src/events/handler.js';
-import { HARD_STOP_GRACE_MS, loadLuaHandler, type LuaHandler } from '../src/events/handlers/lua/index.js';
+import { DEFAULT_HARD_STOP_GRACE_MS, loadLuaHandler, type LuaHandler } from '../src/events/handlers/lua/index.js';
+import type { HardStop } from '../src/events/handlers/lua/protocol.js';
 import { SandboxedLua } from '../src/events/handlers/lua/lua-engine.js';
 import { parseXml } from '../src/events/handlers/lua/xml.js';
 
 const EVENTS = Number(process.env.EVENTS ?? 50_000);
 const WINDOW = 1000; // deliveries in flight at once, as an outbox loop with a wide claim would have
+const HARD_STOPS = Number(process.env.HARD_STOPS ?? 20);
+const HARD_STOP_TIMEOUT_MS = 100;
+/** LuaHardStopGrace for the hard-stop runs; the handler's default unless GRACE_MS is set. */
+const HARD_STOP_GRACE_MS = Number(process.env.GRACE_MS ?? DEFAULT_HARD_STOP_GRACE_MS);
+const HARD_STOP_TARGET_MS = 10;
+const BUSY_SLICE_MS = 30;
 const SCRIPTS = {
   trivial: 'function handler(request, xml) return true end',
   parse_xml: 'function handler(request, xml) local d = parse_xml(xml) return d.event.action.status == "Finished" end',
@@ -43,7 +55,8 @@ const context: HandlerContext = { log: silentLogger, dataDirectory: dir, send: a
 function start(script: keyof typeof SCRIPTS, timeoutMs = 5000): LuaHandler {
   const scriptPath = join(dir, `${script}.lua`);
   writeFileSync(scriptPath, SCRIPTS[script]);
-  const handler = loadLuaHandler({ scriptPath, timeoutMs, memoryLimit: 64 << 20, allowedPaths: [], workers: 1 }, context, script, true);
+  const options = { scriptPath, timeoutMs, hardStopGraceMs: HARD_STOP_GRACE_MS, memoryLimit: 64 << 20, allowedPaths: [], workers: 1 };
+  const handler = loadLuaHandler(options, context, script, true);
   if (typeof handler === 'string') throw new Error(handler);
   return handler;
 }
@@ -89,23 +102,49 @@ async function inThread(script: keyof typeof SCRIPTS): Promise<number> {
   return EVENTS / ((performance.now() - begin) / 1000);
 }
 
-async function hardStops(runs: number): Promise<void> {
-  const handler = start('c_call', 200);
-  for (let i = 0; i < runs; i++) {
+interface HardStopRun extends HardStop {
+  /** From the start of the delivery to its rejection, as this thread saw it. */
+  readonly failedAfterMs: number;
+}
+
+/** Spins in slices until `done` settles, yielding to the event loop between slices. */
+async function busyUntil(done: Promise<unknown>): Promise<void> {
+  let settled = false;
+  const mark = () => void (settled = true);
+  done.then(mark, mark);
+  while (!settled) {
+    const end = performance.now() + BUSY_SLICE_MS;
+    while (performance.now() < end);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function hardStops(busy: boolean): Promise<HardStopRun[]> {
+  const handler = start('c_call', HARD_STOP_TIMEOUT_MS);
+  const runs: HardStopRun[] = [];
+  for (let i = 0; i < HARD_STOPS; i++) {
     const begin = performance.now();
-    const stuck = { ...event(i), request: { mode: 'stuck' } };
-    await handler.deliver(stuck, new AbortController().signal).catch(() => {});
-    const failedAfter = performance.now() - begin;
-    const next = performance.now();
-    await handler.deliver(event(i), new AbortController().signal); // runs on the replacement worker
-    const stop = handler.stats().hardStops.at(-1); // recorded once terminate() has resolved
-    console.log(
-      `  run ${i + 1}: delivery failed after ${failedAfter.toFixed(0)} ms; worker terminated ` +
-        `${stop?.afterLimitMs ?? '?'} ms after LuaTimeout (grace ${HARD_STOP_GRACE_MS} ms); ` +
-        `next event delivered ${(performance.now() - next).toFixed(0)} ms later (new worker)`,
-    );
+    const stuck = handler.deliver({ ...event(i), request: { mode: 'stuck' } }, new AbortController().signal).catch(() => {});
+    if (busy) await busyUntil(stuck);
+    await stuck;
+    const failedAfterMs = performance.now() - begin;
+    await handler.deliver(event(i), new AbortController().signal); // on the replacement worker
+    const stop = handler.stats().hardStops.at(-1);
+    if (!stop || handler.stats().restarts !== i + 1) throw new Error(`run ${i + 1}: no hard stop recorded`);
+    runs.push({ ...stop, failedAfterMs });
   }
   await handler.close();
+  return runs;
+}
+
+/** Nearest-rank percentile. */
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function spread(values: readonly number[], digits = 0): string {
+  return [50, 99, 100].map((p) => percentile(values, p).toFixed(digits)).join(' / ');
 }
 
 async function main(): Promise<void> {
@@ -122,8 +161,23 @@ async function main(): Promise<void> {
   }
   const trivial = rows[0]?.[1] ?? 0;
   console.log(`\ntrivial through the worker: ${trivial >= 25_000 ? 'meets' : 'MISSES'} the 25,000 events/s target\n`);
-  console.log('hard stop of a runaway C call (LuaTimeout=200 ms):');
-  await hardStops(5);
+  console.log(
+    `hard stop of a runaway C call: LuaTimeout=${HARD_STOP_TIMEOUT_MS} ms, LuaHardStopGrace=${HARD_STOP_GRACE_MS} ms, ` +
+      `${HARD_STOPS} runs each; p50 / p99 / max, ms`,
+  );
+  console.log('main thread              worker gone after LuaTimeout   of which terminate()   delivery failed after');
+  let worst = 0;
+  for (const busy of [false, true]) {
+    const runs = await hardStops(busy);
+    const label = busy ? `busy (${BUSY_SLICE_MS} ms slices)` : 'idle';
+    const after = runs.map((r) => r.afterLimitMs);
+    worst = Math.max(worst, percentile(after, 99));
+    console.log(
+      `${label.padEnd(24)} ${spread(after, 1).padStart(29)} ${spread(runs.map((r) => r.terminateMs), 1).padStart(22)} ` +
+        `${spread(runs.map((r) => r.failedAfterMs)).padStart(23)}`,
+    );
+  }
+  console.log(`\nhard stop p99 ${worst} ms: ${worst <= HARD_STOP_TARGET_MS ? 'meets' : 'MISSES'} the ${HARD_STOP_TARGET_MS} ms target`);
   rmSync(dir, { recursive: true, force: true });
 }
 

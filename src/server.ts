@@ -144,7 +144,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     port = await listen(http, options.port ?? settings.server.port, settings.server.host);
     const server = `${tokenHost(settings.server.host)}:${port}`;
     const planner = createEventPlanner(settings.actions.queues, server);
-    store = new SqliteStore({ file: join(settings.server.dataDirectory, 'tocsin.db'), durability: settings.actions.durability, planner });
+    store = new SqliteStore({ file: join(settings.server.dataDirectory, 'tocsin.db'), durability: settings.actions.durability, planner, log });
   } catch (e) {
     http.close();
     for (const h of handlers.values()) await h.handler.close().catch(() => undefined);

@@ -48,7 +48,11 @@ FilePath=${file}
     for (const token of tokens) assert.deepEqual(seen.get(token), ['OnStart', 'OnFinish'], token);
     assert.equal(lib.delivered.length, 0, 'the dead handler never completed a delivery');
     assert.equal(lib.seen.length, 0);
-    const info = await eventInfo(s.client, { MaxResults: '0' });
+    // Delivery outcomes are recorded a few ms after the write, in batches.
+    const info = await waitFor(async () => {
+      const answer = await eventInfo(s.client, { MaxResults: '0' });
+      return answer.handlers.get('File')?.pending === 0 ? answer : undefined;
+    }, 10_000, 25);
     assert.deepEqual(info.handlers.get('File'), { pending: 0, delivered: 200, failed: 0 });
     assert.deepEqual(info.handlers.get('Dead'), { pending: 200, delivered: 0, failed: 0 }, 'kept pending, not lost');
   } finally {

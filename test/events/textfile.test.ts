@@ -86,6 +86,8 @@ FilePath=${file}
 `;
   await withEventServer({ config, dir, actions: [failing] }, async (s) => {
     const token = await s.client.send('Fails');
+    // The token answers the enqueue; the OnError event exists once the failure is committed.
+    await waitFor(() => existsSync(file) && readLines(file).length > 0);
     await waitNoPending(s.client);
     const lines = readLines(file);
     assert.equal(lines.length, 1, `one line per event, got:\n${lines.join('\n')}`);

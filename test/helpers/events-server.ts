@@ -132,16 +132,32 @@ export function parseXml(xml: string): Json {
 /** `2026-Nov-29 14:02:11` */
 export const EVENT_TIME = /^\d{4}-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{2} \d{2}:\d{2}:\d{2}$/;
 
-/** The lines of a text file written by TextFileHandler (no trailing empty line); [] if missing. */
-export function readLines(path: string): string[] {
-  let text: string;
+/** A reader can catch a write() in progress; a whole append is done within this. */
+const PARTIAL_LINE_SETTLE_MS = 200;
+
+function readText(path: string): string | undefined {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw e;
   }
+}
+
+/**
+ * The lines of a text file written by TextFileHandler (no trailing empty line); [] if missing.
+ * A file that does not end with a newline is read again for a moment (a server may be appending
+ * while a test polls), then it must: each event is one whole line.
+ */
+export function readLines(path: string): string[] {
+  let text = readText(path);
+  const deadline = Date.now() + PARTIAL_LINE_SETTLE_MS;
+  while (text !== undefined && text.length > 0 && !text.endsWith('\n') && Date.now() < deadline) {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    text = readText(path);
+  }
+  if (text === undefined) return [];
   const lines = text.split('\n');
   assert.equal(lines.pop(), '', 'the file ends with a newline (each event is a whole line)');
   return lines;

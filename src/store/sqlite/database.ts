@@ -1,13 +1,19 @@
 /**
- * Opening the SQLite database: pragmas for the chosen durability, and migrations.
+ * Opening the SQLite database: the data directory's lock, pragmas for the chosen durability, and
+ * migrations.
  *
  * Durability (decisions.md `[Actions] Durability`):
  * - `process`: WAL with synchronous=NORMAL. A commit is in the WAL file (the OS page cache) before
  *   it returns, so it survives a kill -9 of the process; only an OS crash or power loss can lose it.
  * - `power`: WAL with synchronous=FULL: the WAL is fsynced at every commit (one fsync per
  *   group-commit batch), so a commit also survives a power loss.
- * The database is opened in EXCLUSIVE locking mode: one Tocsin process owns a data directory
- * (a second one fails at start-up instead of corrupting the queue counts kept in memory).
+ * Checkpoints (copying the WAL back into the file) run on their own thread (checkpointer.ts), so
+ * the writer's connection has its automatic checkpoint turned off.
+ *
+ * One Tocsin process owns a data directory (a second one would corrupt the queue counts kept in
+ * memory): it holds an exclusive lock on `<file>.lock` for as long as it runs, and a second one
+ * fails at start-up. The lock is a separate file because the database itself must stay open to the
+ * checkpoint thread's connection.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -17,24 +23,55 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Durability = 'process' | 'power';
 
-export function openDatabase(file: string, durability: Durability): Database.Database {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-  let db: Database.Database;
-  try {
-    db = new Database(file, { timeout: 2000 });
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
-    db.pragma('locking_mode = EXCLUSIVE');
+export interface OpenedDatabase {
+  readonly db: Database.Database;
+  /** The lock of the data directory (none for ':memory:'). Close it after `db`. */
+  readonly lock: Database.Database | undefined;
+  readonly synchronous: 'NORMAL' | 'FULL';
+}
+
+const synchronousFor = (durability: Durability) => (durability === 'power' ? 'FULL' : 'NORMAL');
+
+export function openDatabase(file: string, durability: Durability): OpenedDatabase {
+  const synchronous = synchronousFor(durability);
+  if (file === ':memory:') {
+    const db = new Database(file);
     db.pragma('foreign_keys = ON');
-    // Take the exclusive lock now, so a second server on the same directory fails here.
-    db.exec('BEGIN IMMEDIATE; COMMIT;');
+    migrate(db);
+    return { db, lock: undefined, synchronous };
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  const lock = takeLock(file);
+  try {
+    const db = new Database(file, { timeout: 2000 });
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${synchronous}`);
+    // The checkpoint thread copies the WAL back (checkpointer.ts); this connection never does.
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+    return { db, lock, synchronous };
   } catch (e) {
-    const busy = (e as { code?: string }).code === 'SQLITE_BUSY';
+    lock.close();
+    throw new TocsinError('STORE_FAILED', `Cannot open the datastore ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** An exclusive lock held by a connection in EXCLUSIVE locking mode after its first write. */
+function takeLock(file: string): Database.Database {
+  let lock: Database.Database | undefined;
+  try {
+    lock = new Database(`${file}.lock`, { timeout: 0 });
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS owner (pid INTEGER); BEGIN IMMEDIATE; DELETE FROM owner; COMMIT;');
+    lock.prepare('INSERT INTO owner (pid) VALUES (?)').run(process.pid);
+    return lock;
+  } catch (e) {
+    lock?.close();
+    const busy = (e as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
     const why = busy ? `another Tocsin process is using it (one server per DataDirectory)` : (e as Error).message;
     throw new TocsinError('STORE_FAILED', `Cannot open the datastore ${file}: ${why}`, { cause: e });
   }
-  migrate(db);
-  return db;
 }
 
 function migrate(db: Database.Database): void {

@@ -1,6 +1,6 @@
 /**
  * Local claims (StoreCapabilities.localClaims): waiting actions handed out at once, their start
- * written by a later group commit. Safe because one process owns a SQLite store (EXCLUSIVE lock).
+ * written by a later group commit. Safe because one process owns a SQLite store (the data directory lock, database.ts).
  *
  * Invariant: an id in `taken` is running on this node although its row still says Queued; every
  * other writer (cancel, changePriority, pause) must treat it as running, and the next commit

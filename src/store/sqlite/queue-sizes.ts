@@ -1,7 +1,7 @@
 /**
  * Queue sizes (actions waiting to start) and the last queue event, kept in memory for speed and
  * changed only through a transaction-scoped stage, so a rolled-back transaction leaves them as
- * they were. Safe because one process owns the database (EXCLUSIVE locking, see database.ts).
+ * they were. Safe because one process owns the database (the data directory lock, see database.ts).
  *
  * Every size change runs the queue-event state machine (idol-reference.md §3.3) through the
  * EventPlanner, one step per action, so no transition is skipped inside a batch.

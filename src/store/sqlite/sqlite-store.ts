@@ -27,12 +27,16 @@ import { prepareReadActions } from './read-actions.js';
 import { prepareControlActions } from './control-actions.js';
 import { prepareOutbox } from './outbox.js';
 import { LocalClaims } from './local-claims.js';
+import { Checkpointer } from './checkpointer.js';
+import type { Logger } from '../../common/logger.js';
 
 export interface SqliteStoreOptions {
   /** Database file, or ':memory:'. */
   readonly file: string;
   readonly durability: Durability;
   readonly planner?: EventPlanner;
+  /** Where the checkpoint thread reports trouble. */
+  readonly log?: Logger;
 }
 
 /** Run a synchronous store operation, turning driver errors into STORE_FAILED. */
@@ -55,9 +59,14 @@ export class SqliteStore implements Store {
   private readonly outbox: ReturnType<typeof prepareOutbox>;
   private eventListener: EventsStoredListener = () => {};
   private readonly localClaims: LocalClaims;
+  private readonly lock: Database.Database | undefined;
+  private readonly checkpointer: Checkpointer | undefined;
 
   constructor(options: SqliteStoreOptions) {
-    this.db = openDatabase(options.file, options.durability);
+    const opened = openDatabase(options.file, options.durability);
+    this.db = opened.db;
+    this.lock = opened.lock;
+    this.checkpointer = opened.lock ? new Checkpointer(options.file, opened.synchronous, options.log) : undefined;
     const planner = options.planner ?? NO_EVENTS;
     const sizes = new QueueSizes(this.db, planner);
     const onEventsStored: EventsStoredListener = (events) => this.eventListener(events);
@@ -140,9 +149,12 @@ export class SqliteStore implements Store {
   purgeDelivered(before: number): Promise<number> {
     return attempt('purge', () => this.outbox.purgeDelivered(before));
   }
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // The checkpoint thread goes first: the last connection's close then finds the WAL copied back.
+    await this.checkpointer?.close();
     return attempt('close', () => {
       if (this.db.open) this.db.close();
+      if (this.lock?.open) this.lock.close();
     });
   }
 }

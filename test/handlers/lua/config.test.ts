@@ -78,6 +78,7 @@ test('a missing LuaScript key and bad limit values are reported with their lines
     'LuaTimeout=soon',
     'LuaMemoryLimit=lots',
     'LuaWorkers=0',
+    'LuaHardStopGrace=2m',
   ]);
   assert.equal(fixture.handler, undefined);
   const byKey = new Map(fixture.sink.problems.map((p) => [p.key, p]));
@@ -85,6 +86,8 @@ test('a missing LuaScript key and bad limit values are reported with their lines
   assert.equal(byKey.get('LuaTimeout')?.line, 3);
   assert.equal(byKey.get('LuaMemoryLimit')?.line, 4);
   assert.equal(byKey.get('LuaWorkers')?.line, 5);
+  assert.equal(byKey.get('LuaHardStopGrace')?.line, 6);
+  assert.match(byKey.get('LuaHardStopGrace')?.message ?? '', /longer than the maximum 60000 ms/);
 });
 
 test('LuaTimeout takes bare milliseconds or a unit; LuaMemoryLimit takes a byte size', async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeliveryError } from '../../../src/events/handler.js';
-import { HARD_STOP_GRACE_MS } from '../../../src/events/handlers/lua/index.js';
+import { DEFAULT_HARD_STOP_GRACE_MS } from '../../../src/events/handlers/lua/index.js';
 import { NEVER, actionEventXml, delivery, luaFixture, outcome, queueEventXml, scriptLogs, started } from './helpers.js';
 
 const SCRIPT = String.raw`
@@ -18,6 +18,10 @@ function handler(request, xml)
   if request.mode == "false" then return false end
   if request.mode == "error" then error("bad status " .. tostring(request.status)) end
   if request.mode == "nil" then return nil end
+  if request.mode == "js_heap" then
+    -- A million elements: parse_xml's result outgrows the worker's V8 heap limit, which kills the worker.
+    return parse_xml("<a>" .. string.rep("<b>x</b>", 1000000) .. "</a>")
+  end
   log("calls", calls)
   return "anything but false"
 end`;
@@ -40,8 +44,21 @@ test('a runtime error fails the delivery with the Lua message and line, and the 
   assert.deepEqual(scriptLogs(fixture), ['info calls 2'], 'globals survive a failed call');
 });
 
+/** For tests of the engine's own limit: on a loaded machine the default grace could let the hard stop win. */
+const SOFT_LIMIT_GRACE = 'LuaHardStopGrace=2s';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Keeps this (the main) thread from its event loop, as a saturated server would. */
+function spin(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
 test('a loop is stopped by LuaTimeout inside the engine, keeping the worker and its globals', async (t) => {
-  const fixture = luaFixture(t, SCRIPT, { keys: ['LuaTimeout=250'] });
+  const fixture = luaFixture(t, SCRIPT, { keys: ['LuaTimeout=250', SOFT_LIMIT_GRACE] });
   const handler = started(fixture);
   const begin = performance.now();
   assert.equal(await outcome(handler, delivery(actionEventXml('OnFinish'), { mode: 'loop' })), 'handler.lua:5: LuaTimeout of 250 ms exceeded');
@@ -59,15 +76,49 @@ test('a long C call the hook cannot interrupt is stopped by terminating the work
   const message = await outcome(handler, delivery(actionEventXml('OnFinish'), { mode: 'c_call' }));
   const ms = performance.now() - begin;
   assert.match(message, /^LuaTimeout of 200 ms exceeded and the script did not stop .*its worker was terminated$/);
-  assert.ok(ms < 200 + HARD_STOP_GRACE_MS + 400, `failed after ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 200 + DEFAULT_HARD_STOP_GRACE_MS + 400, `failed after ${ms.toFixed(0)} ms`);
   assert.equal(await outcome(handler, delivery(actionEventXml('OnFinish'))), 'delivered');
   const stats = handler.stats();
   assert.equal(stats.restarts, 1);
   const stop = stats.hardStops[0];
   assert.ok(stop);
-  // Measured stop latency past LuaTimeout: the grace plus timer slack plus terminate() (~4 ms).
-  t.diagnostic(`hard stop ${stop.afterLimitMs} ms after LuaTimeout (grace ${HARD_STOP_GRACE_MS} ms)`);
-  assert.ok(stop.afterLimitMs >= HARD_STOP_GRACE_MS && stop.afterLimitMs < HARD_STOP_GRACE_MS + 300, `${stop.afterLimitMs} ms`);
+  // Measured by the supervisor: the grace (its timer may fire up to 1 ms early), timer lateness and
+  // terminate() (~2.5-3 ms). ~8 ms on a quiet machine (bench/lua-handler.ts measures it); the
+  // bound is loose for a loaded CI machine.
+  t.diagnostic(`hard stop ${stop.afterLimitMs} ms after LuaTimeout (grace ${DEFAULT_HARD_STOP_GRACE_MS} ms)`);
+  const after = stop.afterLimitMs;
+  assert.ok(after >= DEFAULT_HARD_STOP_GRACE_MS - 1 && after < DEFAULT_HARD_STOP_GRACE_MS + 300, `${after} ms`);
+  assert.deepEqual(scriptLogs(fixture), ['info calls 1'], 'the replacement worker starts with fresh globals');
+});
+
+test('the hard stop does not wait for a busy main thread', async (t) => {
+  const handler = started(luaFixture(t, SCRIPT, { keys: ['LuaTimeout=100'] }));
+  const runaway = outcome(handler, delivery(actionEventXml('OnFinish'), { mode: 'c_call' }));
+  await sleep(20); // the call is posted; now the main thread stays busy well past the hard limit
+  spin(400);
+  assert.match(await runaway, /its worker was terminated/);
+  const stop = handler.stats().hardStops[0];
+  assert.ok(stop);
+  t.diagnostic(`hard stop ${stop.afterLimitMs} ms after LuaTimeout while the main thread was busy for 400 ms`);
+  // A main-thread timer could not have fired before the spin ended, ~300 ms past LuaTimeout.
+  assert.ok(stop.afterLimitMs < 150, `${stop.afterLimitMs} ms`);
+});
+
+test('LuaHardStopGrace sets how long past LuaTimeout the hard stop waits', async (t) => {
+  const handler = started(luaFixture(t, SCRIPT, { keys: ['LuaTimeout=100', 'LuaHardStopGrace=300ms'] }));
+  assert.match(await outcome(handler, delivery(actionEventXml('OnFinish'), { mode: 'c_call' })), /its worker was terminated/);
+  const stop = handler.stats().hardStops[0];
+  assert.ok(stop && stop.afterLimitMs >= 299 && stop.afterLimitMs < 600, `${stop?.afterLimitMs} ms`);
+});
+
+test('a worker that dies (its V8 heap limit, in parse_xml) fails only its call; a new worker takes the next event', async (t) => {
+  const fixture = luaFixture(t, SCRIPT, { keys: ['LuaTimeout=30s', 'LuaMemoryLimit=256MB'] });
+  const handler = started(fixture);
+  const dying = outcome(handler, delivery(actionEventXml('OnFinish'), { mode: 'js_heap' }));
+  const behind = outcome(handler, delivery(actionEventXml('OnFinish', 'ev-behind')));
+  assert.match(await dying, /^the Lua worker failed: .*memory limit/);
+  assert.equal(await behind, 'delivered');
+  assert.deepEqual(handler.stats(), { hardStops: [], restarts: 1 });
   assert.deepEqual(scriptLogs(fixture), ['info calls 1'], 'the replacement worker starts with fresh globals');
 });
 

@@ -12,7 +12,11 @@ import type { SectionReader } from '../../../config/types.js';
 export const SSL_METHODS = ['Negotiate', 'TLSV1.2', 'TLSV1.3'] as const;
 export type SslMethod = (typeof SSL_METHODS)[number];
 
-/** TLS settings, frozen. Passed as-is to undici, so the field names are Node's `tls.connect` ones. */
+/**
+ * TLS settings, frozen. Plain data (no functions), so they survive the structured clone to the
+ * delivery thread; `tlsConnectOptions` turns them into Node's `tls.connect` options, whose field
+ * names they share except `checkCommonName`.
+ */
 export interface TlsSettings {
   /** `SSLMethod`: `Negotiate` (default) leaves Node's range; a version pins both ends. */
   readonly minVersion?: SecureVersion;
@@ -26,8 +30,8 @@ export interface TlsSettings {
   readonly ca?: Buffer;
   /** `SSLCheckCertificate` (default true). */
   readonly rejectUnauthorized: boolean;
-  /** `SSLCheckCommonName=false` (default true) skips the host name check. */
-  readonly checkServerIdentity?: () => undefined;
+  /** `SSLCheckCommonName` (default true): false skips the host name check. */
+  readonly checkCommonName: boolean;
   /** `SSLCipherList`: OpenSSL cipher list for TLS ≤ 1.2. */
   readonly ciphers?: string;
 }
@@ -134,12 +138,14 @@ export function readTlsSettings(section: SectionReader): TlsSettings | undefined
     ...(key && passphrase !== undefined && { passphrase }),
     ...(ca && { ca }),
     rejectUnauthorized: checkCert,
-    ...(!checkName && { checkServerIdentity: () => undefined }),
+    checkCommonName: checkName,
     ...(ciphers !== undefined && { ciphers }),
   });
 }
 
 /** The settings as Node/undici connect options. */
 export function tlsConnectOptions(settings: TlsSettings | undefined): ConnectionOptions {
-  return settings === undefined ? {} : { ...settings };
+  if (settings === undefined) return {};
+  const { checkCommonName, ...connect } = settings;
+  return checkCommonName ? connect : { ...connect, checkServerIdentity: () => undefined };
 }

@@ -9,10 +9,10 @@
  * that comes later is recognised by its id and dropped.
  */
 import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { REPLY_FLAG, type SendReply } from './protocol.js';
+import { REPLY_FLAG, preciseNow, type SendReply } from './protocol.js';
 
 export interface HostRequester {
-  /** The reply, or undefined when `deadline` (Date.now() ms) passed first. */
+  /** The reply, or undefined when `deadline` (preciseNow() ms) passed first. */
   request(post: (id: number) => void, deadline: number): SendReply | undefined;
 }
 
@@ -37,7 +37,7 @@ export function createHostRequester(port: MessagePort, state: Int32Array): HostR
       for (;;) {
         const reply = take(id);
         if (reply) return reply;
-        const remaining = deadline - Date.now();
+        const remaining = deadline - preciseNow();
         if (remaining <= 0) return undefined;
         Atomics.wait(state, REPLY_FLAG, 0, remaining);
         Atomics.store(state, REPLY_FLAG, 0);

@@ -6,8 +6,10 @@
  * - options.ts       the section's keys → LuaHandlerOptions
  * - lua-handler.ts   the handler: loads the script at create(), routes events to worker slots
  * - worker-slot.ts   one worker seen from the host: batching, answers, `send`, replacement
- * - watchdog.ts      the hard time limit (terminate a worker whose script does not stop)
  * - spawn.ts         starting a worker, blocking or not; protocol.ts the messages and shared state
+ * - supervisor-client.ts / supervisor.ts  the handler's supervisor thread, host side / thread:
+ *                    creates the workers and terminates them (on request, or as runaways)
+ * - watchdog.ts      the hard time limit, run in the supervisor (terminate a script that does not stop)
  * - worker.ts        the worker thread; lua-engine.ts the Lua state, its limits and calls
  * - prelude.ts       the sandbox and script API in Lua; xml.ts, append-file.ts, host-request.ts
  *                    the API's host functions; lua-values.ts JS ↔ Lua stack values
@@ -32,5 +34,5 @@ export const luaHandlerFactory: HandlerFactory = {
   },
 };
 
-export { HARD_STOP_GRACE_MS, LuaHandler, loadLuaHandler, type LuaHandlerStats } from './lua-handler.js';
-export { DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_MS, readLuaOptions, type LuaHandlerOptions } from './options.js';
+export { LuaHandler, loadLuaHandler, type LuaHandlerStats } from './lua-handler.js';
+export { DEFAULT_HARD_STOP_GRACE_MS, DEFAULT_MEMORY_LIMIT, DEFAULT_TIMEOUT_MS, readLuaOptions, type LuaHandlerOptions } from './options.js';

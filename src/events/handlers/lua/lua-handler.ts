@@ -11,18 +11,10 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { DeliveryError, type EventDelivery, type EventHandler, type HandlerContext } from '../../handler.js';
 import type { LuaHandlerOptions } from './options.js';
+import type { HardStop } from './protocol.js';
 import { spawnWorker, waitForLoad, type ScriptSetup } from './spawn.js';
-import type { HardStop } from './watchdog.js';
+import { Supervisor } from './supervisor-client.js';
 import { WorkerSlot } from './worker-slot.js';
-
-/**
- * Time the host allows past LuaTimeout (the soft limit) before terminating a worker (the hard
- * limit). The engine's own limit stops a Lua loop within ~1-4 ms of LuaTimeout on an idle
- * machine, so reaching this means the script is stuck where the hook cannot reach (a long C call
- * such as catastrophic pattern matching). Measured: at 5-10 ms a loaded machine (CI, 2 cores)
- * let the hard stop win races the soft stop should have won, replacing workers needlessly.
- */
-export const HARD_STOP_GRACE_MS = 50;
 
 export interface LuaHandlerStats {
   /** Runaway scripts stopped by terminating their worker (the latest 32 per worker). */
@@ -32,7 +24,10 @@ export interface LuaHandlerStats {
 }
 
 export class LuaHandler implements EventHandler {
-  constructor(private readonly slots: readonly WorkerSlot[]) {}
+  constructor(
+    private readonly slots: readonly WorkerSlot[],
+    private readonly supervisor?: Supervisor,
+  ) {}
 
   deliver(event: EventDelivery, signal: AbortSignal): Promise<void> {
     const slot = this.slots[routeIndex(event.token ?? event.queue, this.slots.length)];
@@ -42,6 +37,7 @@ export class LuaHandler implements EventHandler {
 
   async close(): Promise<void> {
     await Promise.all(this.slots.map((slot) => slot.close()));
+    await this.supervisor?.close();
   }
 
   stats(): LuaHandlerStats {
@@ -79,13 +75,18 @@ export function loadLuaHandler(options: LuaHandlerOptions, context: HandlerConte
     memoryLimit: options.memoryLimit,
     allowedPaths: options.allowedPaths,
   };
-  const first = spawnWorker(script, !start);
+  const supervisor = new Supervisor(options.timeoutMs + options.hardStopGraceMs);
+  const first = spawnWorker(supervisor, script, !start);
   const error = waitForLoad(first);
-  if (error !== undefined || !start) void first.worker.terminate();
+  if (error !== undefined || !start) {
+    first.callPort.close();
+    first.replyPort.close();
+    void supervisor.close();
+  }
   if (error !== undefined) return `${options.scriptPath}: ${error}`;
   if (!start) return new LuaHandler([]);
-  const env = { script, hardLimitMs: options.timeoutMs + HARD_STOP_GRACE_MS, handlerName: name, log: context.log, send: context.send.bind(context) };
+  const env = { script, supervisor, handlerName: name, log: context.log, send: context.send.bind(context) };
   const slots = [new WorkerSlot(env, first)];
   for (let i = 1; i < options.workers; i++) slots.push(new WorkerSlot(env));
-  return new LuaHandler(slots);
+  return new LuaHandler(slots, supervisor);
 }

@@ -1,18 +1,23 @@
 /**
- * Starting a Lua worker thread. `create()` of a handler factory is synchronous, yet a script that fails
- * to load must be reported there as a config error (with its Lua line); so the first worker can be
- * started *blocking*: the main thread sleeps in Atomics.wait until the worker flags its load result in
- * shared memory (a worker starts in ~80-130 ms and needs nothing from the main thread's event loop).
+ * Starting a Lua worker through the handler's supervisor. `create()` of a handler factory is
+ * synchronous, yet a script that fails to load must be reported there as a config error (with its Lua
+ * line); so the first worker can be waited for *blocking*: the main thread sleeps in Atomics.wait
+ * until the worker flags its load result in shared memory. That needs nothing from the main thread's
+ * event loop: the spawn request is delivered to the supervisor by its own loop (the supervisor may
+ * still be starting), and the worker needs only the supervisor's (a start takes ~100-150 ms).
  * Later workers (pool members, replacements) start without blocking and report through a message.
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { LOAD_FAILED, LOAD_PENDING, LOAD_STATE, STATE_BYTES, stateViews, type WorkerSetup } from './protocol.js';
+import type { SupervisedWorker, Supervisor } from './supervisor-client.js';
 
 /** Script and limits: the part of WorkerSetup that is the same for every worker of a handler. */
-export type ScriptSetup = Omit<WorkerSetup, 'state' | 'replyPort' | 'checkOnly'>;
+export type ScriptSetup = Omit<WorkerSetup, 'state' | 'callPort' | 'replyPort' | 'checkOnly'>;
 
 export interface SpawnedWorker {
-  readonly worker: Worker;
+  readonly control: SupervisedWorker;
+  /** Host end of the call channel: `calls` out; `loaded`, `results` and `send` in. */
+  readonly callPort: MessagePort;
   /** Host end of the reply channel (replies to `send`). */
   readonly replyPort: MessagePort;
   readonly i32: Int32Array;
@@ -22,27 +27,14 @@ export interface SpawnedWorker {
 /** Longest a blocking start may take before it counts as failed. */
 const BLOCKING_START_LIMIT_MS = 15_000;
 
-/**
- * V8 heap limits for a worker. Lua's own memory lives in WebAssembly memory, capped by
- * LuaMemoryLimit; these bound what the JS side (parse_xml results, message copies) can take, so a
- * worker that runs away there dies with ERR_WORKER_OUT_OF_MEMORY instead of taking the server.
- */
-const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
-
-export function spawnWorker(script: ScriptSetup, checkOnly: boolean): SpawnedWorker {
+export function spawnWorker(supervisor: Supervisor, script: ScriptSetup, checkOnly: boolean): SpawnedWorker {
   const state = new SharedArrayBuffer(STATE_BYTES);
-  const { port1, port2 } = new MessageChannel();
-  const setup: WorkerSetup = { ...script, checkOnly, state, replyPort: port2 };
-  const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    workerData: setup,
-    transferList: [port2],
-    resourceLimits: RESOURCE_LIMITS,
-    // A script's print() is routed to log(); nothing should reach the server's stdout or stderr.
-    stdout: true,
-    stderr: true,
-  });
-  port1.unref();
-  return { worker, replyPort: port1, ...stateViews(state) };
+  const calls = new MessageChannel();
+  const replies = new MessageChannel();
+  const setup: WorkerSetup = { ...script, checkOnly, state, callPort: calls.port2, replyPort: replies.port2 };
+  const control = supervisor.spawn(setup);
+  replies.port1.unref(); // read only with receiveMessageOnPort
+  return { control, callPort: calls.port1, replyPort: replies.port1, ...stateViews(state) };
 }
 
 /** Blocks until the worker has loaded the script: undefined when loaded, else the Lua error. */

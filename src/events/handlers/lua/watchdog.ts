@@ -1,71 +1,69 @@
 /**
- * The hard time limit of one worker. Reads the shared "running call" slot instead of timing each call
- * from the host, because calls are pipelined: a call posted now may start much later, behind others.
+ * The hard time limit of one Lua worker. It runs in the supervisor thread, not on the main thread:
+ * the server's store and event engine run there, and a saturated main thread fires its timers late
+ * (measured: tens of ms), while the hard stop must land within ~10 ms of LuaTimeout.
  *
- * One timer at a time, armed only while calls are pending (it is also what keeps the process alive
- * for them: the workers themselves are unref'd). When nothing is running it looks again one hard
- * limit later, which is never late: a call that starts after this check is due after that.
+ * It reads the worker's shared "running call" slot instead of timing each call from the host,
+ * because calls are pipelined: a call posted now may start much later, behind others. No polling:
+ * while the worker is idle, Atomics.waitAsync sleeps until a call starts (the worker notifies
+ * RUNNING_SEQ); while a call runs, one timer waits for that call's due time. A timer that finds
+ * another call running re-arms for that call's due time, which is never missed: a call that
+ * started after the previous check is due after it.
  */
-import { RUNNING_SEQ, STARTED_AT } from './protocol.js';
+import { RUNNING_SEQ, STARTED_AT, preciseNow } from './protocol.js';
 
-/** One runaway script stopped by terminating its worker. */
-export interface HardStop {
-  readonly seq: number;
-  /** From the end of LuaTimeout to the worker being terminated, ms. */
-  readonly afterLimitMs: number;
+export interface CallState {
+  readonly i32: Int32Array;
+  readonly f64: Float64Array;
 }
 
-export interface WatchedSlot {
-  /** The worker whose shared state to read, when one is running calls. */
-  current(): { readonly i32: Int32Array; readonly f64: Float64Array } | undefined;
-  /** Whether calls are queued or in flight. */
-  busy(): boolean;
-  /** Terminate the worker running `seq`; resolves once it is gone. */
-  stop(seq: number): Promise<void>;
+export interface CallLimits {
+  /** LuaTimeout: the engine's own limit; afterLimitMs counts from its end. */
+  readonly softMs: number;
+  /** LuaTimeout + LuaHardStopGrace: when the call counts as runaway. */
+  readonly hardMs: number;
 }
 
-/** Stops kept for stats(); older ones are dropped. */
-const KEEP_STOPS = 32;
+/** A call still running at its hard limit; `limitEnd` is preciseNow() at the end of its soft limit. */
+export type Overrun = (seq: number, limitEnd: number) => void;
 
-export class Watchdog {
-  readonly stops: HardStop[] = [];
-  private timer: NodeJS.Timeout | undefined;
+type WaitResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+/** Atomics.waitAsync (V8, Node >= 16), typed by TypeScript only from lib ES2024 on. */
+const waitAsync = (Atomics as unknown as { waitAsync(array: Int32Array, index: number, value: number): WaitResult }).waitAsync;
 
-  constructor(
-    private readonly hardLimitMs: number,
-    private readonly softLimitMs: number,
-    private readonly slot: WatchedSlot,
-  ) {}
+/** Calls `overrun` at most once, then stops. Returns a function that stops watching. */
+export function watchCalls(state: CallState, limits: CallLimits, overrun: Overrun): () => void {
+  const { i32, f64 } = state;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
 
-  /** Makes sure a check is scheduled while work is pending. */
-  arm(delayMs = this.hardLimitMs): void {
-    if (this.timer || !this.slot.busy()) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.check();
-    }, Math.max(0, delayMs));
-  }
+  const check = (): void => {
+    timer = undefined;
+    if (stopped) return;
+    const seq = Atomics.load(i32, RUNNING_SEQ);
+    if (seq === 0) return sleepUntilCall();
+    // Written before RUNNING_SEQ, so at least as new as `seq`; a newer one only makes the check later.
+    const startedAt = f64[STARTED_AT] ?? 0;
+    const wait = startedAt + limits.hardMs - preciseNow();
+    // Timers count whole ms and may fire up to 1 ms early on this clock: within 1 ms counts as due.
+    if (wait >= 1) {
+      timer = setTimeout(check, wait);
+      return;
+    }
+    stopped = true;
+    overrun(seq, startedAt + limits.softMs);
+  };
 
-  disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
+  const sleepUntilCall = (): void => {
+    const waited = waitAsync(i32, RUNNING_SEQ, 0);
+    if (waited.async) void waited.value.then(check);
+    else check();
+  };
 
-  private check(): void {
-    const state = this.slot.current();
-    const seq = state ? Atomics.load(state.i32, RUNNING_SEQ) : 0;
-    if (!state || seq === 0) return this.arm();
-    const startedAt = state.f64[STARTED_AT] ?? 0;
-    const now = Date.now();
-    const due = startedAt + this.hardLimitMs;
-    if (now < due) return this.arm(due - now);
-    const limitEnd = startedAt + this.softLimitMs;
-    void this.slot.stop(seq).then(() => this.record({ seq, afterLimitMs: Date.now() - limitEnd }));
-    this.arm();
-  }
-
-  private record(stop: HardStop): void {
-    this.stops.push(stop);
-    if (this.stops.length > KEEP_STOPS) this.stops.shift();
-  }
+  check();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    Atomics.notify(i32, RUNNING_SEQ); // releases a pending waitAsync, which then sees `stopped`
+  };
 }

@@ -1,26 +1,26 @@
 /**
  * Host side of one Lua worker: queues deliveries, posts them in batches, settles them from the
- * worker's answers, serves the script's `send` requests, and enforces the hard time limit.
+ * worker's answers, serves the script's `send` requests, and replaces the worker when it ends.
  *
- * Hard limit: the worker publishes the seq and start time of the call it is running in shared
- * memory; a watchdog timer, armed only while calls are pending, checks it at each call's due time
- * (LuaTimeout + HARD_STOP_GRACE_MS after its start) and, if the same call is still running,
- * terminate()s the worker (~4 ms, dependencies.md §1) and starts a replacement (~80-130 ms). Only the
- * call that ran away fails; the other calls the dead worker held are queued again for the new one.
- * Calls whose answers were lost with the worker therefore run again: delivery is at least once
- * (decisions.md "Events"), and the worker posts answers every FLUSH_AFTER_MS to keep that rare.
+ * Hard limit: the handler's supervisor thread (supervisor.ts) terminates a worker whose call still
+ * runs at LuaTimeout + LuaHardStopGrace and reports it; the slot then fails that call only, queues
+ * the other calls the dead worker held again, and starts a replacement (~100-150 ms). Calls whose
+ * answers were lost with the worker therefore run again: delivery is at least once (decisions.md
+ * "Events"); the worker posts answers every FLUSH_AFTER_MS, and the slot reads every answer the dead
+ * worker posted before acting on its end, to keep that rare.
  */
+import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Logger } from '../../../common/logger.js';
 import { DeliveryError, type EventDelivery, type HandlerContext } from '../../handler.js';
-import { REPLY_FLAG, RUNNING_SEQ, type CallResult, type LogLine, type SendReply, type WorkerToHost } from './protocol.js';
+import { REPLY_FLAG, RUNNING_SEQ, type CallResult, type HardStop, type LogLine, type SendReply, type WorkerToHost } from './protocol.js';
 import { spawnWorker, type ScriptSetup, type SpawnedWorker } from './spawn.js';
-import { Watchdog, type HardStop } from './watchdog.js';
+import type { Supervisor } from './supervisor-client.js';
 
 /** What every slot of one handler shares. */
 export interface SlotEnvironment {
   readonly script: ScriptSetup;
-  /** LuaTimeout + grace: when the host stops waiting for the engine's own limit. */
-  readonly hardLimitMs: number;
+  /** Spawns the workers and enforces their hard time limit. */
+  readonly supervisor: Supervisor;
   readonly handlerName: string;
   readonly log: Logger;
   readonly send: HandlerContext['send'];
@@ -30,6 +30,8 @@ export interface SlotEnvironment {
 const MAX_IN_FLIGHT = 256;
 /** A call whose worker died under it this many times (not by its own fault) fails. */
 const MAX_REQUEUES = 2;
+/** Hard stops kept for stats(); older ones are dropped. */
+const KEEP_STOPS = 32;
 
 interface PendingCall {
   readonly event: EventDelivery;
@@ -53,19 +55,16 @@ export class WorkerSlot {
   private nextSeq = 1;
   private flushPending = false;
   private closed = false;
-  private readonly watchdog: Watchdog;
+  private readonly hardStops: HardStop[] = [];
   private restarts = 0;
+  /** Holds the process open while calls are pending; the workers and their ports do not. */
+  private readonly keepAlive = setInterval(() => {}, 0x7fffffff).unref();
 
   constructor(
     private readonly env: SlotEnvironment,
     started?: SpawnedWorker,
   ) {
-    this.watchdog = new Watchdog(env.hardLimitMs, env.script.timeoutMs, {
-      current: () => (this.live?.ready ? this.live : undefined),
-      busy: () => this.inFlight.size > 0 || this.queue.length > 0,
-      stop: (seq) => this.hardStop(seq),
-    });
-    this.attach(started ?? spawnWorker(env.script, false), started !== undefined);
+    this.attach(started ?? spawnWorker(env.supervisor, env.script, false), started !== undefined);
   }
 
   deliver(event: EventDelivery, signal: AbortSignal): Promise<void> {
@@ -90,33 +89,27 @@ export class WorkerSlot {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.watchdog.disarm();
+    clearInterval(this.keepAlive);
     const closing = new DeliveryError('the Lua handler is closed', { retryable: true });
     for (const call of [...this.queue, ...this.inFlight.values()]) this.settle(call, closing);
     this.queue = [];
     this.inFlight.clear();
-    const live = this.live;
-    this.live = undefined;
-    if (live) {
-      live.retired = true;
-      await live.worker.terminate();
-    }
+    if (this.live) await this.retire(this.live);
   }
 
   get stats(): { hardStops: readonly HardStop[]; restarts: number } {
-    return { hardStops: this.watchdog.stops, restarts: this.restarts };
+    return { hardStops: this.hardStops, restarts: this.restarts };
   }
 
   private attach(spawned: SpawnedWorker, ready: boolean): void {
     const live: LiveWorker = { ...spawned, ready, retired: false };
     this.live = live;
-    const { worker } = spawned;
-    worker.unref(); // pending calls keep the process alive through the watchdog timer, not the worker
-    worker.stdout.resume();
-    worker.stderr.resume();
-    worker.on('message', (message: WorkerToHost) => this.onMessage(live, message));
-    worker.on('error', (error) => this.onDeath(live, `the Lua worker failed: ${error.message}`));
-    worker.on('exit', (code) => this.onDeath(live, `the Lua worker exited (code ${code})`));
+    live.callPort.on('message', (message: WorkerToHost) => this.onMessage(live, message));
+    live.callPort.unref(); // after on(), which refs it: pending calls hold the process through keepAlive
+    live.control.onEnd = {
+      hardStop: (stop) => this.onHardStop(live, stop),
+      died: (reason) => this.onEnded(live, Atomics.load(live.i32, RUNNING_SEQ), reason),
+    };
     if (ready) this.scheduleFlush();
   }
 
@@ -178,7 +171,7 @@ export class WorkerSlot {
   }
 
   private flush(): void {
-    this.watchdog.arm();
+    this.holdProcess();
     const live = this.live;
     if (!live) {
       if (this.queue.length > 0) this.startReplacement();
@@ -194,48 +187,62 @@ export class WorkerSlot {
       this.inFlight.set(call.seq, call);
       calls.push({ seq: call.seq, request: call.event.request, xml: call.event.document });
     }
-    if (calls.length > 0) live.worker.postMessage({ type: 'calls', calls });
+    if (calls.length > 0) live.callPort.postMessage({ type: 'calls', calls });
   }
 
-  private hardStop(seq: number): Promise<void> {
-    const live = this.live;
-    if (!live) return Promise.resolve();
-    const terminated = this.retire(live);
-    const call = this.inFlight.get(seq);
-    this.inFlight.delete(seq);
-    if (call) {
-      const message = `LuaTimeout of ${this.env.script.timeoutMs} ms exceeded and the script did not stop (a long C call or a loop the hook could not break): its worker was terminated`;
-      this.settle(call, new DeliveryError(message, { retryable: true }));
-    }
-    this.requeueInFlight();
-    this.startReplacement();
-    return terminated;
+  private holdProcess(): void {
+    const busy = !this.closed && (this.inFlight.size > 0 || this.queue.length > 0);
+    if (busy === this.keepAlive.hasRef()) return;
+    if (busy) this.keepAlive.ref();
+    else this.keepAlive.unref();
   }
 
-  private onDeath(live: LiveWorker, reason: string): void {
+  private onHardStop(live: LiveWorker, stop: HardStop): void {
+    this.hardStops.push(stop);
+    if (this.hardStops.length > KEEP_STOPS) this.hardStops.shift();
+    const limit = this.env.script.timeoutMs;
+    const reason = `LuaTimeout of ${limit} ms exceeded and the script did not stop (a long C call or a loop the hook could not break): its worker was terminated`;
+    this.onEnded(live, stop.seq, reason);
+  }
+
+  /** The worker is gone (terminated as a runaway, or died): fail the call it ran, requeue the rest, replace it. */
+  private onEnded(live: LiveWorker, seq: number, reason: string): void {
     if (live.retired || this.closed) return;
-    const seq = Atomics.load(live.i32, RUNNING_SEQ);
+    this.drain(live);
+    if (live.retired) return; // it had failed to load, and that has been handled
     void this.retire(live);
+    const error = new DeliveryError(reason, { retryable: true });
     if (!live.ready) {
       // Died while starting: restarting at once could loop; the next delivery tries a new worker.
-      this.failAll(new DeliveryError(reason, { retryable: true }));
+      this.failAll(error);
       return;
     }
     const call = this.inFlight.get(seq);
     this.inFlight.delete(seq);
-    if (call) this.settle(call, new DeliveryError(reason, { retryable: true }));
+    if (call) this.settle(call, error);
     this.requeueInFlight();
     this.startReplacement();
   }
 
-  /** Stops using a worker, terminating it if it still runs. */
+  /**
+   * Handles what a dead worker posted before it ended (its thread is gone, so all of it is queued on
+   * the port), so its answers count instead of running those calls again. Its `send` requests are
+   * dropped: no one is left to take the reply.
+   */
+  private drain(live: LiveWorker): void {
+    for (let received = receiveMessageOnPort(live.callPort); received; received = receiveMessageOnPort(live.callPort)) {
+      const message = received.message as WorkerToHost;
+      if (message.type !== 'send') this.onMessage(live, message);
+    }
+  }
+
+  /** Stops using a worker: closes its ports and has it terminated if it still runs. */
   private retire(live: LiveWorker): Promise<void> {
     live.retired = true;
     if (this.live === live) this.live = undefined;
-    return live.worker.terminate().then(
-      () => undefined,
-      () => undefined,
-    );
+    live.callPort.close();
+    live.replyPort.close();
+    return this.env.supervisor.terminate(live.control);
   }
 
   private requeueInFlight(): void {
@@ -255,13 +262,14 @@ export class WorkerSlot {
   private startReplacement(): void {
     if (this.closed || this.live) return;
     this.restarts++;
-    this.attach(spawnWorker(this.env.script, false), false);
+    this.attach(spawnWorker(this.env.supervisor, this.env.script, false), false);
   }
 
   private failAll(error: DeliveryError): void {
     for (const call of [...this.queue, ...this.inFlight.values()]) this.settle(call, error);
     this.queue = [];
     this.inFlight.clear();
+    this.holdProcess();
   }
 
   private settle(call: PendingCall, error?: DeliveryError): void {
