@@ -14,6 +14,7 @@
  * not yet posted wait for the replacement, which starts with the next batch. The thread is unref'd
  * while nothing is pending, so an idle handler never keeps the process alive.
  */
+import { ImmediateOnce } from '../../../common/immediate-once.js';
 import { Worker } from 'node:worker_threads';
 import { errorText } from '../../../common/errors.js';
 import type { Logger } from '../../../common/logger.js';
@@ -68,7 +69,7 @@ export class ThreadedHttpHandler implements EventHandler {
   /** Deliveries not yet settled (queued or in flight): the thread is ref'd while there are any. */
   private pending = 0;
   private nextSeq = 1;
-  private flushPending = false;
+  private readonly flusher = new ImmediateOnce(() => this.flush());
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly signals = new SignalIds((id, reason) => this.onAbort(id, reason));
@@ -191,14 +192,7 @@ export class ThreadedHttpHandler implements EventHandler {
   }
 
   private scheduleFlush(): void {
-    if (this.flushPending || this.closed) return;
-    this.flushPending = true;
-    // setImmediate rather than a microtask: deliveries started by the continuations of the answers
-    // just settled join the same batch.
-    setImmediate(() => {
-      this.flushPending = false;
-      this.flush();
-    });
+    if (!this.closed) this.flusher.request();
   }
 
   private flush(): void {

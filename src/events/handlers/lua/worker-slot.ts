@@ -9,6 +9,7 @@
  * "Events"); the worker posts answers every FLUSH_AFTER_MS, and the slot reads every answer the dead
  * worker posted before acting on its end, to keep that rare.
  */
+import { ImmediateOnce } from '../../../common/immediate-once.js';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Logger } from '../../../common/logger.js';
 import { DeliveryError, type EventDelivery, type HandlerContext } from '../../handler.js';
@@ -53,7 +54,7 @@ export class WorkerSlot {
   private queue: PendingCall[] = [];
   private readonly inFlight = new Map<number, PendingCall>();
   private nextSeq = 1;
-  private flushPending = false;
+  private readonly flusher = new ImmediateOnce(() => this.flush());
   private closed = false;
   private readonly hardStops: HardStop[] = [];
   private restarts = 0;
@@ -160,14 +161,7 @@ export class WorkerSlot {
   }
 
   private scheduleFlush(): void {
-    if (this.flushPending || this.closed) return;
-    this.flushPending = true;
-    // setImmediate rather than a microtask: deliveries started by the continuations of the answers
-    // just settled join the same batch.
-    setImmediate(() => {
-      this.flushPending = false;
-      this.flush();
-    });
+    if (!this.closed) this.flusher.request();
   }
 
   private flush(): void {
