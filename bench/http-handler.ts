@@ -2,10 +2,6 @@
  * HttpHandler throughput: deliveries/s and p50/p99 latency through `deliver()` against a local
  * node:http sink, next to a bare undici `request()` POST loop to the same sink, at concurrency 8
  * and 32. The sink runs in a worker thread so that it does not share the client's event loop.
- * Variants: the in-thread handler (`createHttpHandler`, "deliver() alone"), with signing, and the
- * threaded one the factory returns (`ThreadedHttpHandler`: POSTs in a delivery thread). Besides
- * the rate, each row shows the main thread's busy time per delivery (event-loop utilisation):
- * what a delivery leaves for the store and the engine.
  *
  *   npx tsc -p tsconfig.json && node dist/bench/http-handler.js [seconds-per-round] [rounds]
  */
@@ -16,7 +12,6 @@ import { silentLogger } from '../src/common/logger.js';
 import type { EventDelivery, EventHandler } from '../src/events/handler.js';
 import { createHttpHandler } from '../src/events/handlers/http/deliver.js';
 import { freezeOptions } from '../src/events/handlers/http/options.js';
-import { ThreadedHttpHandler } from '../src/events/handlers/http/threaded-handler.js';
 
 /** Each variant runs ROUNDS times, interleaved, SECONDS each; medians are printed (a shared 2-core box swings ±40 % run to run). */
 const SECONDS = Number(process.argv[2] ?? 1);
@@ -39,10 +34,6 @@ interface Result {
   readonly perSecond: number;
   readonly p50: number;
   readonly p99: number;
-  /** Main-thread busy time (event loop active) per delivery, µs. */
-  readonly mainUs: number;
-  /** The delivery thread's busy time per delivery, µs (threaded variant only, else 0). */
-  readonly threadUs: number;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -50,7 +41,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Runs `once` in `concurrency` loops for WARMUP_MS, then measures for SECONDS. */
-async function measure(concurrency: number, once: (i: number) => Promise<void>, thread?: Worker): Promise<Result> {
+async function measure(concurrency: number, once: (i: number) => Promise<void>): Promise<Result> {
   const latencies: number[] = [];
   let recording = false;
   let stop = false;
@@ -66,30 +57,18 @@ async function measure(concurrency: number, once: (i: number) => Promise<void>, 
   await new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
   recording = true;
   const began = performance.now();
-  const elu = performance.eventLoopUtilization();
-  const threadElu = thread?.performance.eventLoopUtilization();
   await new Promise((resolve) => setTimeout(resolve, SECONDS * 1000));
   recording = false;
-  const busyMs = performance.eventLoopUtilization(elu).active;
-  const threadBusyMs = thread ? thread.performance.eventLoopUtilization(threadElu).active : 0;
   const elapsed = (performance.now() - began) / 1000;
   stop = true;
   await Promise.all(loops);
   const sorted = Float64Array.from(latencies).sort();
-  const perDeliveryUs = (ms: number) => (ms * 1000) / Math.max(1, latencies.length);
-  return {
-    perSecond: latencies.length / elapsed,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    mainUs: perDeliveryUs(busyMs),
-    threadUs: perDeliveryUs(threadBusyMs),
-  };
+  return { perSecond: latencies.length / elapsed, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
 }
 
 function median(results: Result[]): Result {
   const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const of = (field: keyof Result) => mid(results.map((r) => r[field]));
-  return { perSecond: of('perSecond'), p50: of('p50'), p99: of('p99'), mainUs: of('mainUs'), threadUs: of('threadUs') };
+  return { perSecond: mid(results.map((r) => r.perSecond)), p50: mid(results.map((r) => r.p50)), p99: mid(results.map((r) => r.p99)) };
 }
 
 function event(i: number): EventDelivery {
@@ -97,7 +76,7 @@ function event(i: number): EventDelivery {
 }
 
 function row(name: string, c: number, r: Result): string {
-  return `${name.padEnd(32)} c=${String(c).padEnd(3)} ${r.perSecond.toFixed(0).padStart(7)}/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   main thread ${r.mainUs.toFixed(1).padStart(5)} µs/delivery${r.threadUs > 0 ? `, delivery thread ${r.threadUs.toFixed(1)} µs` : ''}`;
+  return `${name.padEnd(28)} c=${String(c).padEnd(3)} ${r.perSecond.toFixed(0).padStart(7)}/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms`;
 }
 
 async function main(): Promise<void> {
@@ -109,7 +88,6 @@ async function main(): Promise<void> {
   setMaxListeners(0, signal);
   const plain: EventHandler = createHttpHandler(freezeOptions({ url, timeoutMs: 30_000 }), silentLogger);
   const signed: EventHandler = createHttpHandler(freezeOptions({ url, timeoutMs: 30_000, signingKey: Buffer.from('bench-signing-key') }), silentLogger);
-  const threaded = new ThreadedHttpHandler(freezeOptions({ url, timeoutMs: 30_000 }), silentLogger);
   const bare = async (i: number) => {
     const res = await request(url, {
       method: 'POST',
@@ -119,26 +97,24 @@ async function main(): Promise<void> {
     await res.body.dump();
   };
   console.log(`HttpHandler bench: median of ${ROUNDS} interleaved rounds of ${SECONDS} s, ${Buffer.byteLength(DOCUMENT)}-byte document, Node ${process.version}`);
-  const variants: Array<[string, (i: number) => Promise<void>, Worker?]> = [
+  const variants: Array<[string, (i: number) => Promise<void>]> = [
     ['undici request() (baseline)', bare],
     ['HttpHandler.deliver()', (i) => plain.deliver(event(i), signal)],
     ['deliver() + SigningSecret', (i) => signed.deliver(event(i), signal)],
-    ['ThreadedHttpHandler.deliver()', (i) => threaded.deliver(event(i), signal), threaded.thread],
   ];
   // Warm every path (JIT, connection pools) before any measured run, so order does not favour one.
-  for (const [, once, thread] of variants) await measure(8, once, thread);
+  for (const [, once] of variants) await measure(8, once);
   for (const c of [8, 32]) {
     const rounds: Result[][] = variants.map(() => []);
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [v, [, once, thread]] of variants.entries()) rounds[v]!.push(await measure(c, once, thread));
+      for (const [v, [, once]] of variants.entries()) rounds[v]!.push(await measure(c, once));
     }
     const medians = rounds.map(median);
     variants.forEach(([name], v) => console.log(row(name, c, medians[v]!)));
-    const [base, handler, withSigning, viaThread] = medians as [Result, Result, Result, Result];
-    const ratio = (r: Result) => (r.perSecond / base.perSecond).toFixed(2);
-    console.log(`  ratio to baseline: deliver ${ratio(handler)}, signed ${ratio(withSigning)}, threaded ${ratio(viaThread)}`);
+    const [base, handler, withSigning] = medians as [Result, Result, Result];
+    console.log(`  ratio deliver/baseline: ${(handler.perSecond / base.perSecond).toFixed(2)} (signed ${(withSigning.perSecond / base.perSecond).toFixed(2)})`);
   }
-  await Promise.all([plain.close(), signed.close(), threaded.close()]);
+  await Promise.all([plain.close(), signed.close()]);
   await sink.terminate();
 }
 

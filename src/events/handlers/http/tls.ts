@@ -12,11 +12,7 @@ import type { SectionReader } from '../../../config/types.js';
 export const SSL_METHODS = ['Negotiate', 'TLSV1.2', 'TLSV1.3'] as const;
 export type SslMethod = (typeof SSL_METHODS)[number];
 
-/**
- * TLS settings, frozen. Plain data (no functions), so they survive the structured clone to the
- * delivery thread; `tlsConnectOptions` turns them into Node's `tls.connect` options, whose field
- * names they share except `checkCommonName`.
- */
+/** TLS settings, frozen. Passed as-is to undici, so the field names are Node's `tls.connect` ones. */
 export interface TlsSettings {
   /** `SSLMethod`: `Negotiate` (default) leaves Node's range; a version pins both ends. */
   readonly minVersion?: SecureVersion;
@@ -30,8 +26,8 @@ export interface TlsSettings {
   readonly ca?: Buffer;
   /** `SSLCheckCertificate` (default true). */
   readonly rejectUnauthorized: boolean;
-  /** `SSLCheckCommonName` (default true): false skips the host name check. */
-  readonly checkCommonName: boolean;
+  /** `SSLCheckCommonName=false` (default true) skips the host name check. */
+  readonly checkServerIdentity?: () => undefined;
   /** `SSLCipherList`: OpenSSL cipher list for TLS ≤ 1.2. */
   readonly ciphers?: string;
 }
@@ -138,14 +134,12 @@ export function readTlsSettings(section: SectionReader): TlsSettings | undefined
     ...(key && passphrase !== undefined && { passphrase }),
     ...(ca && { ca }),
     rejectUnauthorized: checkCert,
-    checkCommonName: checkName,
+    ...(!checkName && { checkServerIdentity: () => undefined }),
     ...(ciphers !== undefined && { ciphers }),
   });
 }
 
 /** The settings as Node/undici connect options. */
 export function tlsConnectOptions(settings: TlsSettings | undefined): ConnectionOptions {
-  if (settings === undefined) return {};
-  const { checkCommonName, ...connect } = settings;
-  return checkCommonName ? connect : { ...connect, checkServerIdentity: () => undefined };
+  return settings === undefined ? {} : { ...settings };
 }

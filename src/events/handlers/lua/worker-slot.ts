@@ -9,7 +9,6 @@
  * "Events"); the worker posts answers every FLUSH_AFTER_MS, and the slot reads every answer the dead
  * worker posted before acting on its end, to keep that rare.
  */
-import { ImmediateOnce } from '../../../common/immediate-once.js';
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { Logger } from '../../../common/logger.js';
 import { DeliveryError, type EventDelivery, type HandlerContext } from '../../handler.js';
@@ -54,7 +53,7 @@ export class WorkerSlot {
   private queue: PendingCall[] = [];
   private readonly inFlight = new Map<number, PendingCall>();
   private nextSeq = 1;
-  private readonly flusher = new ImmediateOnce(() => this.flush());
+  private flushPending = false;
   private closed = false;
   private readonly hardStops: HardStop[] = [];
   private restarts = 0;
@@ -161,7 +160,14 @@ export class WorkerSlot {
   }
 
   private scheduleFlush(): void {
-    if (!this.closed) this.flusher.request();
+    if (this.flushPending || this.closed) return;
+    this.flushPending = true;
+    // setImmediate rather than a microtask: deliveries started by the continuations of the answers
+    // just settled join the same batch.
+    setImmediate(() => {
+      this.flushPending = false;
+      this.flush();
+    });
   }
 
   private flush(): void {
