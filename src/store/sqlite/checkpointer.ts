@@ -3,11 +3,11 @@
  * connection never checkpoints (`wal_autocheckpoint = 0`).
  *
  * Why: a checkpoint copies the WAL into the database file and fsyncs twice, even at
- * synchronous=NORMAL. Done by the writer every 1000 pages (SQLite's default), it stalled the main
- * thread a few ms at a time: measured (bench/events.ts, 20,000 actions, OnStart+OnFinish to a
- * TextFileHandler, quiet 2-core box) 10,100-10,500 → 11,000-11,300 actions/s and p99 status change
- * → line 18-22 → 11-14 ms. synchronous=OFF would save the same, but an OS crash could then corrupt
- * the file instead of losing the last commits.
+ * synchronous=NORMAL. Done by the store's connection every 1000 pages (SQLite's default), it
+ * stalled the main thread a few ms at a time. Measured (bench/events.ts, quiet 2-core box):
+ * p99 status change → line 23-25 → 14-17 ms, 9,300-9,500 → 9,800-10,600 actions/s; what it costs
+ * elsewhere is in decisions.md "Durability and speed". synchronous=OFF would save as much, but an OS
+ * crash could then corrupt the file instead of losing the last commits.
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../common/logger.js';
