@@ -77,3 +77,34 @@ test('a read-ahead action cancelled before its turn is skipped', async () => {
     await store.close();
   }
 });
+
+test('read-ahead rows are handed out as read, so a pause or a priority change of a waiting row empties the buffer', async () => {
+  const store = open();
+  try {
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((label) => newAction('Q', { label }));
+    await store.commit({ ...empty, enqueues: [a!, b!, c!, d!, e!] });
+    assert.deepEqual(store.take('Q', 1, 10).map(labelOf), ['a'], 'b-e are now read ahead');
+    assert.equal((await store.pauseAction(b!.token))?.status, 'Paused');
+    assert.equal((await store.changePriority(c!.token, -5))?.priority, -5);
+    // Not b (paused), and c after e (its priority fell).
+    assert.deepEqual(store.take('Q', 5, 11).map(labelOf), ['d', 'e', 'c']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('an action claimed by a commit is not handed out again from the rows read ahead', async () => {
+  const store = open();
+  try {
+    const [a, b, c] = ['a', 'b', 'c'].map((label) => newAction('Q', { label }));
+    await store.commit({ ...empty, enqueues: [a!, b!, c!] });
+    const first = store.take('Q', 1, 10);
+    assert.deepEqual(first.map(labelOf), ['a'], 'b and c are now read ahead');
+    // a's start is written first in the same commit, so the claim finds b.
+    const claimed = await store.commit({ ...empty, starts: first, claims: [{ queue: 'Q', max: 1 }] });
+    assert.deepEqual(claimed.claimed[0]!.map(labelOf), ['b']);
+    assert.deepEqual(store.take('Q', 5, 11).map(labelOf), ['c']);
+  } finally {
+    await store.close();
+  }
+});

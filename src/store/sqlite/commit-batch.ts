@@ -89,6 +89,8 @@ export function prepareCommitBatch(
     const claimed = batch.claims.map((c) => {
       if (c.max <= 0) return [];
       const records = (claim.all(now, c.queue, c.max) as StartRow[]).map((row) => startedRecord(c.queue, now, row, row[5])).sort(byClaimOrder);
+      // Rows local claims may have read ahead are no longer waiting.
+      if (records.length > 0) localClaims.reset(c.queue);
       for (const record of records) {
         stage.change(c.queue, -1, now, events);
         events.push(...planner.forAction('OnStart', record, now));

@@ -67,6 +67,11 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
     if (record?.status === 'Queued') localClaims.noteWaiting(record.queue, record.priority, record.id);
     return record;
   };
+  /** A waiting row changed: local claims must not hand out what they read of it before. */
+  const forget = (record: ActionRecord | undefined): ActionRecord | undefined => {
+    if (record) localClaims.reset(record.queue);
+    return record;
+  };
   /** Taken by a local claim: running, though its row still says Queued (local-claims.ts). */
   const taken = (token: string): boolean => {
     const id = idOf.get(token);
@@ -78,11 +83,14 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
       withSizes((stage, events) => {
         if (taken(token)) return undefined;
         const record = one(cancelStmt.get(now, token));
-        if (record) stage.change(record.queue, -1, now, events);
+        if (record) {
+          stage.change(record.queue, -1, now, events);
+          localClaims.reset(record.queue);
+        }
         return record;
       }),
-    changePriority: (token: string, priority: number) => waiting(taken(token) ? undefined : one(priorityStmt.get(priority, token))),
-    pauseAction: (token: string) => (taken(token) ? undefined : one(pauseStmt.get(token))),
+    changePriority: (token: string, priority: number) => waiting(forget(taken(token) ? undefined : one(priorityStmt.get(priority, token)))),
+    pauseAction: (token: string) => forget(taken(token) ? undefined : one(pauseStmt.get(token))),
     resumeAction: (token: string) => waiting(one(resumeStmt.get(token))),
     setQueuePaused: (queue: string, paused: boolean) => void queuePausedStmt.run(queue, paused ? 1 : 0),
     requestStop: (token: string) => stopStmt.get(token) !== undefined,
