@@ -41,7 +41,7 @@ export class Checkpointer {
     // A crash of the process leaves a WAL that the next open replays: nothing to keep alive for.
     this.worker.unref();
     this.worker.on('message', (message: CheckpointerMessage) => {
-      // Logged once per distinct message: a disk that stays full would otherwise log 10 lines/s.
+      // Logged once per distinct message: a disk that stays full would otherwise log every round.
       if (message.type === 'error' && message.message !== this.lastError) {
         this.lastError = message.message;
         log?.warn('WAL checkpoint failed; retrying', { error: message.message });
