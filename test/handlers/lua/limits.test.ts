@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DeliveryError } from '../../../src/events/handler.js';
@@ -46,10 +47,6 @@ test('a runtime error fails the delivery with the Lua message and line, and the 
 
 /** For tests of the engine's own limit: on a loaded machine the default grace could let the hard stop win. */
 const SOFT_LIMIT_GRACE = 'LuaHardStopGrace=2s';
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Keeps this (the main) thread from its event loop, as a saturated server would. */
 function spin(ms: number): void {

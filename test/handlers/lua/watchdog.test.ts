@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { RUNNING_SEQ, STARTED_AT, STATE_BYTES, preciseNow, stateViews } from '../../../src/events/handlers/lua/protocol.js';
 import { watchCalls } from '../../../src/events/handlers/lua/watchdog.js';
+import { waitFor } from '../../helpers/server.js';
 
 /** This thread plays the Lua worker: it publishes calls in shared state the way worker.ts does. */
 function fakeWorker() {
@@ -21,18 +23,8 @@ function fakeWorker() {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Waits for `done`, or fails after `limitMs` (generous: timers run late on a loaded machine). */
-async function until(done: () => boolean, limitMs = 3000): Promise<void> {
-  const end = performance.now() + limitMs;
-  while (!done()) {
-    if (performance.now() > end) assert.fail(`not reported within ${limitMs} ms`);
-    await sleep(5);
-  }
-}
+/** Generous: timers run late on a loaded machine. */
+const REPORT_LIMIT_MS = 3000;
 
 interface Report {
   readonly seq: number;
@@ -47,7 +39,7 @@ test('a call still running at its hard limit is reported once, with the end of i
   t.after(stop);
   await sleep(20); // idle first: the watchdog must be woken by the call's start
   const startedAt = worker.begin(7);
-  await until(() => reports.length > 0);
+  await waitFor(() => reports.length > 0, REPORT_LIMIT_MS, 5);
   await sleep(100);
   assert.equal(reports.length, 1);
   const [report] = reports;
@@ -66,7 +58,7 @@ test('a call that ends in time is not reported; the next call is judged from its
     worker.end();
     await sleep(10);
     const secondStart = worker.begin(2); // still running when call 1 would have been due
-    await until(() => reports.length > 0);
+    await waitFor(() => reports.length > 0, REPORT_LIMIT_MS, 5);
     assert.deepEqual(
       reports.map((r) => r.seq),
       [2],
