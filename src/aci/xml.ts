@@ -72,7 +72,18 @@ function write(node: XElement, oneLine: boolean): string {
     return out + '</' + node.name + '>';
   }
   if (node.text === undefined || node.text === '') return out + '/>';
-  let text = escapeXml(node.text);
-  if (oneLine && (text.includes('\n') || text.includes('\r'))) text = text.replace(NEWLINES, newlineRef);
-  return out + '>' + text + '</' + node.name + '>';
+  return out + '>' + escapeText(node.text, oneLine) + '</' + node.name + '>';
+}
+
+function escapeText(text: string, oneLine: boolean): string {
+  const escaped = escapeXml(text);
+  return oneLine && (escaped.includes('\n') || escaped.includes('\r')) ? escaped.replace(NEWLINES, newlineRef) : escaped;
+}
+
+/**
+ * `<name>text</name>` (or `<name/>` for empty text), exactly as renderXml writes a text element:
+ * for callers that write a fixed layout straight to a string (event documents, per event).
+ */
+export function renderTextElement(name: string, text: string, options: RenderOptions = {}): string {
+  return text === '' ? '<' + name + '/>' : '<' + name + '>' + escapeText(text, options.oneLine === true) + '</' + name + '>';
 }

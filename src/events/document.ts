@@ -3,10 +3,10 @@
  * `<action>` is exactly the QueueInfo GetStatus record at the moment of the change.
  */
 import { formatActionTime } from '../common/dates.js';
-import { el, parent, type XElement } from '../common/xnode.js';
-import { renderXml } from '../aci/xml.js';
+import { el, parent } from '../common/xnode.js';
+import { renderTextElement, renderXml } from '../aci/xml.js';
 import type { ActionRecord } from '../queue/record.js';
-import { actionRecordElement } from '../queue/record-xml.js';
+import { actionRecordXml } from '../queue/record-xml.js';
 import type { QueueEventType } from '../store/store.js';
 import type { EventType } from './handler.js';
 
@@ -15,12 +15,23 @@ import type { EventType } from './handler.js';
  * be inside text (e.g. a multi-line `<error>`); as a character reference it reads back the same, and
  * TextFileHandler's "document and a newline" stays one event per line.
  */
-function eventDocument(type: EventType, id: string, now: number, server: string, body: XElement): string {
-  return renderXml(parent('event', [el('type', type), el('id', id), el('time', formatActionTime(now)), el('server', server), body]), { oneLine: true });
+const ONE_LINE = { oneLine: true } as const;
+
+/** `<event>` with its header and `body` (already XML text), written straight to a string. */
+function eventDocument(type: EventType, id: string, now: number, server: string, body: string): string {
+  return (
+    '<event>' +
+    renderTextElement('type', type, ONE_LINE) +
+    renderTextElement('id', id, ONE_LINE) +
+    renderTextElement('time', formatActionTime(now), ONE_LINE) +
+    renderTextElement('server', server, ONE_LINE) +
+    body +
+    '</event>'
+  );
 }
 
 export function actionEventDocument(type: EventType, id: string, now: number, server: string, record: ActionRecord): string {
-  return eventDocument(type, id, now, server, actionRecordElement(record, now));
+  return eventDocument(type, id, now, server, actionRecordXml(record, now, ONE_LINE));
 }
 
 export interface QueueEventData {
@@ -34,5 +45,5 @@ export function queueEventDocument(id: string, now: number, server: string, data
   const children = [el('queuename', data.queue), el('queueEventType', data.type), el('maxQueueSize', data.maxQueueSize)];
   // idol-reference.md §3.3: queueSize is not present for QueueEmpty.
   if (data.type !== 'QueueEmpty') children.push(el('queueSize', data.size));
-  return eventDocument('OnQueueEvent', id, now, server, parent('queueevent', children));
+  return eventDocument('OnQueueEvent', id, now, server, renderXml(parent('queueevent', children), ONE_LINE));
 }

@@ -18,7 +18,7 @@ export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettin
     if (handlers.length === 0) return [];
     const eventId = randomUUID();
     const doc = document(eventId);
-    return handlers.map((handler) => ({ eventId, type, handler, queue, ...(token ? { token } : {}), document: doc, request, createdAt: now }));
+    return handlers.map((handler) => ({ eventId, type, handler, queue, token, document: doc, request, createdAt: now }));
   }
 
   return {

@@ -15,6 +15,20 @@ export function prepareAppendEvent(db: Database.Database): (event: NewEvent) => 
   );
   return (e) => {
     const seq = Number(insert.run(e.eventId, e.type, e.handler, e.queue, e.token ?? null, e.document, e.request, e.createdAt, e.createdAt).lastInsertRowid);
-    return { ...e, seq, state: 'pending', attempts: 0, nextAttemptAt: e.createdAt };
+    // Spelled out, not spread: one object shape for every row (this runs for every event).
+    return {
+      seq,
+      eventId: e.eventId,
+      type: e.type,
+      handler: e.handler,
+      queue: e.queue,
+      token: e.token,
+      document: e.document,
+      request: e.request,
+      createdAt: e.createdAt,
+      state: 'pending',
+      attempts: 0,
+      nextAttemptAt: e.createdAt,
+    };
   };
 }
