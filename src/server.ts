@@ -90,7 +90,9 @@ function handlerContext(section: string, loaded: LoadedConfig, log: Logger, engi
     async send(target: string, text: string, event: EventDelivery) {
       const configured = engine()?.handler(target);
       if (!configured) throw new TocsinError('HANDLER_UNKNOWN', `send(): [${target}] is not a handler section (it needs a LibraryName)`);
-      await configured.handler.deliver({ ...event, handler: configured.name, document: text }, AbortSignal.timeout(60_000));
+      // Field by field: a delivery may be a class instance whose `request` is a getter (no spread).
+      const forwarded: EventDelivery = { id: event.id, type: event.type, handler: configured.name, queue: event.queue, document: text, request: event.request, attempt: event.attempt };
+      await configured.handler.deliver(event.token === undefined ? forwarded : { ...forwarded, token: event.token }, AbortSignal.timeout(60_000));
     },
   };
 }
@@ -150,9 +152,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
     throw e;
   }
-  engine = new DeliveryEngine({ outbox: store, handlers, log, pollMs: settings.actions.pollIntervalMs });
-  const delivery = engine;
-  store.onEventsStored((rows) => delivery.offer(rows));
   const scheduler = new Scheduler({
     store,
     actions: registeredActions(settings, code),
@@ -163,6 +162,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     params: (pairs) => new AciParams(pairs),
     pollMs: settings.actions.pollIntervalMs,
   });
+  // Delivery outcomes join the group commit of status changes (nothing commits before start()).
+  engine = new DeliveryEngine({ outbox: store, recordDeliveries: (o) => scheduler.recordDeliveries(o), handlers, log, pollMs: settings.actions.pollIntervalMs });
+  const delivery = engine;
+  store.onEventsStored((rows) => delivery.offer(rows));
   const startedAt = Date.now();
   const events = engine;
   const actions = new ActionTable()

@@ -85,5 +85,25 @@ function escapeText(text: string, oneLine: boolean): string {
  * for callers that write a fixed layout straight to a string (event documents, per event).
  */
 export function renderTextElement(name: string, text: string, options: RenderOptions = {}): string {
-  return text === '' ? '<' + name + '/>' : '<' + name + '>' + escapeText(text, options.oneLine === true) + '</' + name + '>';
+  const tag = tagsOf(name);
+  return text === '' ? tag.empty : tag.open + escapeText(text, options.oneLine === true) + tag.close;
+}
+
+interface Tags {
+  readonly open: string;
+  readonly close: string;
+  readonly empty: string;
+}
+
+// Element names come from code (a few dozen), so the tags of each are made once: renderTextElement
+// runs a dozen times per event document.
+const tagCache = new Map<string, Tags>();
+
+function tagsOf(name: string): Tags {
+  let tags = tagCache.get(name);
+  if (tags === undefined) {
+    tags = { open: `<${name}>`, close: `</${name}>`, empty: `<${name}/>` };
+    tagCache.set(name, tags);
+  }
+  return tags;
 }

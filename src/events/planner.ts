@@ -13,6 +13,15 @@ import { nextQueueEvent } from './queue-state.js';
 
 export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettings>, server: string): EventPlanner {
   const settingsOf = (queue: string) => queues.get(queue.toLowerCase());
+  // LuaHandler's `request`: the request's parameters, `action` included (idol-reference.md §4.2).
+  // Without parameters it is the same text for every action of a queue: made once per queue.
+  const noParams = new Map<string, string>();
+  function requestOf(record: ActionRecord): string {
+    if (record.params.length > 0) return JSON.stringify({ action: record.queue, ...Object.fromEntries(record.params) });
+    let request = noParams.get(record.queue);
+    if (request === undefined) noParams.set(record.queue, (request = JSON.stringify({ action: record.queue })));
+    return request;
+  }
 
   function events(type: EventType, queue: string, handlers: readonly string[], document: (id: string) => string, token: string | undefined, request: string, now: number): NewEvent[] {
     if (handlers.length === 0) return [];
@@ -25,9 +34,7 @@ export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettin
     forAction(type, record: ActionRecord, now) {
       const handlers = settingsOf(record.queue)?.events[type] ?? [];
       if (handlers.length === 0) return [];
-      // LuaHandler's `request`: the request's parameters, `action` included (idol-reference.md §4.2).
-      const request = JSON.stringify({ action: record.queue, ...Object.fromEntries(record.params) });
-      return events(type, record.queue, handlers, (id) => actionEventDocument(type, id, now, server, record), record.token, request, now);
+      return events(type, record.queue, handlers, (id) => actionEventDocument(type, id, now, server, record), record.token, requestOf(record), now);
     },
     forQueueSize(queue, size, last: QueueEventType, now) {
       const settings = settingsOf(queue);

@@ -1,6 +1,7 @@
 /**
- * Group commit: every enqueue, claim, settlement, error report and progress update that arrives
- * while one commit is in flight goes into the next batch, and the batch is one store transaction.
+ * Group commit: every enqueue, claim, settlement, error report, progress update and event delivery
+ * outcome that arrives while one commit is in flight goes into the next batch, and the batch is one
+ * store transaction.
  * One commit at a time; the next starts as soon as the previous ends. A caller's promise resolves
  * only after its change committed, so a token is answered and an event fired only once durable
  * (decisions.md `Durability`).
@@ -11,7 +12,7 @@
 import { TocsinError, errorText } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ActionRecord } from './record.js';
-import type { NewAction, ProgressUpdate, ReportedError, Settlement, Store } from '../store/store.js';
+import type { DeliveryOutcome, NewAction, ProgressUpdate, ReportedError, Settlement, Store } from '../store/store.js';
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -25,9 +26,10 @@ interface Pending {
   reports: ReportedError[];
   progress: Map<number, ProgressUpdate>;
   claims: Map<string, Waiter<ActionRecord | undefined>[]>;
+  deliveries: { outcomes: readonly DeliveryOutcome[]; waiter: Waiter<void> }[];
 }
 
-const emptyPending = (): Pending => ({ starts: [], enqueues: [], settlements: [], reports: [], progress: new Map(), claims: new Map() });
+const emptyPending = (): Pending => ({ starts: [], enqueues: [], settlements: [], reports: [], progress: new Map(), claims: new Map(), deliveries: [] });
 
 /** Wait before retrying settlements whose commit failed (e.g. disk full). */
 const RETRY_AFTER_FAILURE_MS = 1000;
@@ -94,6 +96,14 @@ export class GroupCommitter {
     this.schedule();
   }
 
+  /** Delivery outcomes (the delivery engine's); resolves once they are stored. */
+  recordDeliveries(outcomes: readonly DeliveryOutcome[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.deliveries.push({ outcomes, waiter: { resolve, reject } });
+      this.schedule();
+    });
+  }
+
   /** Only the latest progress of an action within a batch is written. */
   progress(update: ProgressUpdate): void {
     this.pending.progress.set(update.id, update);
@@ -115,7 +125,7 @@ export class GroupCommitter {
 
   private hasPending(): boolean {
     const p = this.pending;
-    return p.starts.length + p.enqueues.length + p.settlements.length + p.reports.length + p.progress.size + p.claims.size > 0;
+    return p.starts.length + p.enqueues.length + p.settlements.length + p.reports.length + p.progress.size + p.claims.size + p.deliveries.length > 0;
   }
 
   private schedule(): void {
@@ -152,9 +162,11 @@ export class GroupCommitter {
         reports: p.reports,
         progress: [...p.progress.values()],
         claims: claimQueues.map((queue) => ({ queue, max: p.claims.get(queue)!.length })),
+        deliveries: p.deliveries.length === 1 ? p.deliveries[0]!.outcomes : p.deliveries.flatMap((d) => d.outcomes),
       });
       p.enqueues.forEach((e, i) => e.waiter.resolve(result.enqueued[i]!));
       p.settlements.forEach((s, i) => s.waiter.resolve(result.settled[i]));
+      for (const d of p.deliveries) d.waiter.resolve();
       claimQueues.forEach((queue, i) => {
         const records = result.claimed[i] ?? [];
         p.claims.get(queue)!.forEach((w, j) => w.resolve(records[j]));
@@ -166,19 +178,20 @@ export class GroupCommitter {
 
   /**
    * A failed commit: submitters of new actions get the error (nothing of theirs was stored);
-   * slots get no action; starts, settlements and reports describe work already done, so they are
-   * kept and retried, never dropped.
+   * slots get no action; starts, settlements, reports and delivery outcomes describe work already
+   * done, so they are kept and retried, never dropped.
    */
   private failed(p: Pending, e: unknown): void {
     const error = e instanceof TocsinError ? e : new TocsinError('STORE_FAILED', errorText(e), { cause: e });
     this.log.error('group commit failed; settlements will be retried', { code: error.code, error: error.message });
     for (const en of p.enqueues) en.waiter.reject(error);
     for (const waiters of p.claims.values()) for (const w of waiters) w.resolve(undefined);
-    if (p.starts.length + p.settlements.length + p.reports.length + p.progress.size === 0) return;
+    if (p.starts.length + p.settlements.length + p.reports.length + p.progress.size + p.deliveries.length === 0) return;
     this.retryTimer = setTimeout(() => {
       this.pending.starts.unshift(...p.starts);
       this.pending.settlements.push(...p.settlements);
       this.pending.reports.push(...p.reports);
+      this.pending.deliveries.push(...p.deliveries);
       for (const [id, u] of p.progress) if (!this.pending.progress.has(id)) this.pending.progress.set(id, u);
       this.schedule();
     }, RETRY_AFTER_FAILURE_MS);

@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { TocsinError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { NewAction, Store } from '../store/store.js';
+import type { DeliveryOutcome, NewAction, Store } from '../store/store.js';
 import type { ActionRecord } from './record.js';
 import type { AsyncActionDefinition, ParamReader } from './action-definition.js';
 import { GroupCommitter } from './group-commit.js';
@@ -166,6 +166,11 @@ export class Scheduler {
    * Stop taking actions; give running ones `graceMs` to end, then abort them. Aborted runs are not
    * settled: they stay Processing and are re-queued at the next start.
    */
+  /** Event delivery outcomes go into the next group commit (with the status changes of actions). */
+  recordDeliveries(outcomes: readonly DeliveryOutcome[]): Promise<void> {
+    return this.committer.recordDeliveries(outcomes);
+  }
+
   async close(graceMs = 5000): Promise<void> {
     this.shutdown.abort();
     if (this.stopPoll) clearInterval(this.stopPoll);

@@ -68,6 +68,11 @@ export interface CommitBatch {
   readonly reports: readonly ReportedError[];
   readonly progress: readonly ProgressUpdate[];
   readonly claims: readonly ClaimRequest[];
+  /**
+   * Delivery outcomes of events (the delivery engine's): written in the same transaction, so the
+   * pages of recent events that the batch appends to are written to the log once, not twice.
+   */
+  readonly deliveries: readonly DeliveryOutcome[];
 }
 
 export interface CommitResult {

@@ -12,7 +12,7 @@ import { isTocsinError } from '../../src/common/errors.js';
 import { newAction } from './store-conformance.js';
 import { tempDir, waitFor } from '../helpers/server.js';
 
-const empty = { now: 1, node: 'n', starts: [], settlements: [], reports: [], progress: [], claims: [] };
+const empty = { now: 1, node: 'n', starts: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
 const sizeOf = (path: string) => statSync(path).size;
 
 test('a second SqliteStore on the same database file fails with STORE_FAILED naming the file; after close() it opens', async () => {

@@ -18,7 +18,7 @@ test('SqliteStore: the events of a commit are rows of the events table as soon a
   const file = join(tempDir(), 'tocsin.db');
   const store = openSqlite(new TestPlanner(), file);
   const action = newAction('Q');
-  const result = await store.commit({ now: 1, node: 'n', starts: [], enqueues: [action], settlements: [], reports: [], progress: [], claims: [{ queue: 'Q', max: 1 }] });
+  const result = await store.commit({ now: 1, node: 'n', starts: [], enqueues: [action], settlements: [], reports: [], progress: [], claims: [{ queue: 'Q', max: 1 }], deliveries: [] });
   assert.equal(result.claimed[0]!.length, 1);
   const rows = store.db.prepare('SELECT type, handler, token, state FROM events ORDER BY seq').all();
   assert.deepEqual(rows, [{ type: 'OnStart', handler: 'H', token: action.token, state: 'pending' }]);

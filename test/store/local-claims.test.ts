@@ -13,7 +13,7 @@ import { newAction, TestPlanner } from './store-conformance.js';
 import { tempDir } from '../helpers/server.js';
 
 const open = () => new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TestPlanner() });
-const empty = { now: 1, node: 'n', starts: [] as ActionRecord[], enqueues: [] as NewAction[], settlements: [], reports: [], progress: [], claims: [] };
+const empty = { now: 1, node: 'n', starts: [] as ActionRecord[], enqueues: [] as NewAction[], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
 const labelOf = (r: ActionRecord) => r.params.find(([n]) => n === 'Label')![1];
 
 test('take hands out waiting actions best first, each once, until their start is committed', async () => {

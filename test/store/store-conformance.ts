@@ -63,7 +63,7 @@ export function newAction(queue: string, fields: { priority?: number; maxQueueSi
 }
 
 function batch(fields: Partial<CommitBatch>): CommitBatch {
-  return { now: T0 + 1_000_000, node: NODE, starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], ...fields };
+  return { now: T0 + 1_000_000, node: NODE, starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [], ...fields };
 }
 
 async function enqueue(store: Store, actions: NewAction[]): Promise<(ActionRecord | 'full')[]> {
@@ -426,6 +426,27 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       assert.match(events[2]!.document, /<status>Finished<\/status>/);
       const pending = await store.pendingEvents('H', 0, 100);
       assert.deepEqual(pending.map((e) => e.eventId), events.map((e) => e.eventId));
+    });
+
+    test('delivery outcomes in a commit are stored with it, and rolled back with it', async () => {
+      const p = planner();
+      const store = await fresh(p);
+      await enqueueOk(store, [newAction('Q'), newAction('Q', { maxQueueSize: 2 })]);
+      const [r] = await claim(store, 'Q', 1);
+      const [onStart] = await store.pendingEvents('H', 0, 100);
+      p.failOn = 'OnStart';
+      const failing = batch({ claims: [{ queue: 'Q', max: 1 }], deliveries: [{ seq: onStart!.seq, result: 'delivered' }] });
+      await assert.rejects(store.commit(failing));
+      assert.equal((await store.pendingEvents('H', 0, 100)).length, 1, 'the outcome of the failed batch is undone');
+      p.failOn = undefined;
+      const now = T0 + 2_000_000;
+      await store.commit(batch({ now, settlements: [settlement(r!, 'Finished', now)], deliveries: [{ seq: onStart!.seq, result: 'delivered' }] }));
+      const events = await store.listEvents({ descending: false, limit: 100, token: r!.token });
+      assert.deepEqual(events.map((e) => [e.type, e.state]), [['OnStart', 'delivered'], ['OnFinish', 'pending']]);
+      assert.equal(events[0]!.deliveredAt, now);
+      await store.commit(batch({ deliveries: [{ seq: events[1]!.seq, result: 'failed', attempts: 4, error: 'gave up' }] }));
+      const [, onFinish] = await store.listEvents({ descending: false, limit: 100, token: r!.token });
+      assert.deepEqual([onFinish!.state, onFinish!.attempts, onFinish!.lastError], ['failed', 4, 'gave up']);
     });
 
     test('queue events from the planner are stored with the size change that caused them', async () => {

@@ -8,10 +8,12 @@ import type { Logger } from '../../common/logger.js';
 import type { EventRow, Outbox } from '../../store/store.js';
 import type { ConfiguredHandler } from '../handler-setup.js';
 import { HandlerRunner } from './handler-runner.js';
-import { OutcomeWriter } from './outcome-writer.js';
+import { OutcomeWriter, type RecordDeliveries } from './outcome-writer.js';
 
 export interface DeliveryEngineOptions {
   readonly outbox: Outbox;
+  /** Stores delivery outcomes; the server's joins them to its group commit. Default: the outbox's own transactions. */
+  readonly recordDeliveries?: RecordDeliveries;
   readonly handlers: ReadonlyMap<string, ConfiguredHandler>;
   readonly log: Logger;
   readonly clock?: () => number;
@@ -31,7 +33,7 @@ export class DeliveryEngine {
     const clock = o.clock ?? Date.now;
     // Every in-flight delivery listens to this signal (undici adds a listener per request).
     setMaxListeners(0, this.shutdown.signal);
-    this.writer = new OutcomeWriter(o.outbox, o.log, clock);
+    this.writer = new OutcomeWriter(o.recordDeliveries ?? ((outcomes) => o.outbox.recordDeliveries(outcomes, clock())), o.log);
     for (const [key, h] of o.handlers) {
       this.runners.set(
         key,

@@ -31,6 +31,37 @@ export interface HandlerRunnerOptions {
 
 const READ_BATCH = 500;
 
+/** One delivery of a stored event: a class, so a delivery is one object (it is made per event). */
+class RowDelivery implements EventDelivery {
+  readonly id: string;
+  readonly type: EventDelivery['type'];
+  readonly queue: string;
+  readonly token: string | undefined;
+  readonly document: string;
+  readonly attempt: number;
+  // Private fields: a handler that clones or spreads the delivery gets no copy of the row.
+  readonly #requestJson: string;
+  #request: Record<string, string> | undefined;
+
+  constructor(
+    row: EventRow,
+    readonly handler: string,
+  ) {
+    this.#requestJson = row.request;
+    this.id = row.eventId;
+    this.type = row.type;
+    this.queue = row.queue;
+    this.token = row.token;
+    this.document = row.document;
+    this.attempt = row.attempts + 1;
+  }
+
+  /** Parsed on first use: only LuaHandler reads it. */
+  get request(): Record<string, string> {
+    return (this.#request ??= JSON.parse(this.#requestJson) as Record<string, string>);
+  }
+}
+
 export class HandlerRunner {
   private cursor = 0;
   private readonly chains = new Map<string, EventRow[]>();
@@ -158,26 +189,20 @@ export class HandlerRunner {
 
   private deliver(key: string, row: EventRow): void {
     this.inFlight++;
-    let request: Record<string, string> | undefined;
-    const delivery: EventDelivery = {
-      id: row.eventId,
-      type: row.type,
-      handler: this.o.name,
-      queue: row.queue,
-      ...(row.token ? { token: row.token } : {}),
-      document: row.document,
-      // Parsed on first use: only LuaHandler reads it.
-      get request() {
-        return (request ??= JSON.parse(row.request) as Record<string, string>);
-      },
-      attempt: row.attempts + 1,
-    };
-    Promise.resolve()
-      .then(() => this.o.handler.deliver(delivery, this.o.signal))
-      .then(
+    // The handler runs in a microtask, never inside pump()'s caller (offer() runs right after a
+    // commit); a synchronous throw counts as a failed delivery.
+    queueMicrotask(() => {
+      let delivered: Promise<void>;
+      try {
+        delivered = this.o.handler.deliver(new RowDelivery(row, this.o.name), this.o.signal);
+      } catch (e) {
+        delivered = Promise.reject(e);
+      }
+      delivered.then(
         () => this.settle(key, row, undefined),
         (e: unknown) => this.settle(key, row, e),
       );
+    });
   }
 
   private settle(key: string, row: EventRow, error: unknown): void {

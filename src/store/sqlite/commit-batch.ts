@@ -4,11 +4,12 @@
  *
  * Order inside the transaction: starts of locally claimed actions first (their OnStart precedes
  * everything else of theirs), then settlements, reports and progress, then enqueues, then claims,
- * so a batch may claim an action it enqueued.
+ * so a batch may claim an action it enqueued; delivery outcomes last (they concern events of
+ * earlier commits only).
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
-import type { CommitBatch, CommitResult, EventPlanner, EventRow, EventsStoredListener, NewAction, NewEvent, Settlement } from '../store.js';
+import type { CommitBatch, CommitResult, DeliveryOutcome, EventPlanner, EventRow, EventsStoredListener, NewAction, NewEvent, Settlement } from '../store.js';
 import { byClaimOrder, rowToRecord, START_COLUMNS, startedRecord, type ActionRow, type StartRow } from './rows.js';
 import { prepareAppendEvent } from './events-sql.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
@@ -16,10 +17,29 @@ import type { LocalClaims } from './local-claims.js';
 
 const REPORTS_KEPT = 100;
 
-/** The record after a settlement, without reading the row back. */
+/**
+ * The record after a settlement, without reading the row back. Spelled out rather than spread: it
+ * runs for every action, and the rest-and-spread version was most of a settlement's garbage.
+ */
 function finalRecord(s: Settlement): ActionRecord {
-  const { progress: _progress, result: _result, error: _error, ...rest } = s.running;
-  return { ...rest, status: s.status, endedAt: s.endedAt, ...(s.result ? { result: s.result } : {}), ...(s.error !== undefined ? { error: s.error } : {}) };
+  const r = s.running;
+  const record: { -readonly [K in keyof ActionRecord]: ActionRecord[K] } = {
+    id: r.id,
+    token: r.token,
+    queue: r.queue,
+    status: s.status,
+    priority: r.priority,
+    params: r.params,
+    queuedAt: r.queuedAt,
+    attempts: r.attempts,
+    reports: r.reports,
+    endedAt: s.endedAt,
+  };
+  if (r.startedAt !== undefined) record.startedAt = r.startedAt;
+  if (r.owner !== undefined) record.owner = r.owner;
+  if (s.result) record.result = s.result;
+  if (s.error !== undefined) record.error = s.error;
+  return record;
 }
 
 export function prepareCommitBatch(
@@ -28,6 +48,7 @@ export function prepareCommitBatch(
   planner: EventPlanner,
   onEventsStored: EventsStoredListener,
   localClaims: LocalClaims,
+  applyDeliveries: (outcomes: readonly DeliveryOutcome[], now: number) => void,
 ): (batch: CommitBatch) => CommitResult {
   const appendEvent = prepareAppendEvent(db);
   const insertAction = db.prepare<[string, string, number, string, number]>(
@@ -99,6 +120,7 @@ export function prepareCommitBatch(
     });
     const stored = events.map(appendEvent);
     stage.persist();
+    if (batch.deliveries.length > 0) applyDeliveries(batch.deliveries, now);
     return [{ enqueued, claimed, settled }, stored];
   });
 

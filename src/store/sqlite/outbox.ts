@@ -64,7 +64,8 @@ export function prepareOutbox(db: Database.Database) {
   ).pluck();
   const purge = db.prepare<[number]>(`DELETE FROM events WHERE state = 'delivered' AND created_at < ?`);
 
-  const record = db.transaction((outcomes: readonly DeliveryOutcome[], now: number) => {
+  /** Inside the caller's transaction. */
+  function applyDeliveries(outcomes: readonly DeliveryOutcome[], now: number): void {
     const done: number[] = [];
     for (const o of outcomes) {
       if (o.result === 'delivered') done.push(o.seq);
@@ -72,7 +73,8 @@ export function prepareOutbox(db: Database.Database) {
       else failed.run(o.attempts, o.error, o.seq);
     }
     if (done.length > 0) delivered.run(now, JSON.stringify(done));
-  });
+  }
+  const record = db.transaction(applyDeliveries);
 
   function list(f: EventFilter): EventRow[] {
     const where = new WhereClause()
@@ -89,6 +91,7 @@ export function prepareOutbox(db: Database.Database) {
 
   return {
     pendingEvents: (handler: string, afterSeq: number, limit: number) => pending.all(handler, afterSeq, limit).map(toEventRow),
+    applyDeliveries,
     recordDeliveries: (outcomes: readonly DeliveryOutcome[], now: number) => record(outcomes, now),
     listEvents: list,
     eventCounts: () => counts.all(),

@@ -71,10 +71,10 @@ export class SqliteStore implements Store {
     const sizes = new QueueSizes(this.db, planner);
     const onEventsStored: EventsStoredListener = (events) => this.eventListener(events);
     this.localClaims = new LocalClaims(this.db);
-    this.commitBatch = prepareCommitBatch(this.db, sizes, planner, onEventsStored, this.localClaims);
+    this.outbox = prepareOutbox(this.db);
+    this.commitBatch = prepareCommitBatch(this.db, sizes, planner, onEventsStored, this.localClaims, this.outbox.applyDeliveries);
     this.read = prepareReadActions(this.db);
     this.control = prepareControlActions(this.db, sizes, onEventsStored, this.localClaims);
-    this.outbox = prepareOutbox(this.db);
   }
 
   /** Set the listener told of stored events once their transaction committed (delivery's fast path). */
