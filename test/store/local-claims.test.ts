@@ -108,3 +108,62 @@ test('an action claimed by a commit is not handed out again from the rows read a
     await store.close();
   }
 });
+
+test('once a queue is read to its end, later enqueues are handed out in claim order', async () => {
+  const store = open();
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'a' })] });
+    assert.deepEqual(store.take('Q', 5, 10).map(labelOf), ['a'], 'the page came back short: the queue is read to its end');
+    // Each commit on its own: b and x go past the cursor; d (priority 0) is ahead of x (-1).
+    for (const [label, priority] of [['b', 0], ['x', -1], ['d', 0]] as const) await store.commit({ ...empty, enqueues: [newAction('Q', { label, priority })] });
+    assert.deepEqual(store.take('Q', 5, 11).map(labelOf), ['b', 'd', 'x']);
+    assert.deepEqual(store.take('Q', 5, 12), []);
+  } finally {
+    await store.close();
+  }
+});
+
+test('an enqueue whose commit rolled back is never handed out', async () => {
+  const planner = new TestPlanner();
+  const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner });
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'a' }), newAction('Other', { label: 'o' })] });
+    assert.deepEqual(store.take('Q', 5, 10).map(labelOf), ['a']);
+    planner.failOn = 'OnStart';
+    await assert.rejects(store.commit({ ...empty, enqueues: [newAction('Q', { label: 'lost' })], claims: [{ queue: 'Other', max: 1 }] }));
+    planner.failOn = undefined;
+    assert.deepEqual(store.take('Q', 5, 11), []);
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'c' })] });
+    assert.deepEqual(store.take('Q', 5, 12).map(labelOf), ['c']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a row made waiting again after the queue was read to its end is taken', async () => {
+  const store = open();
+  try {
+    const [a, b] = ['a', 'b'].map((label) => newAction('Q', { label }));
+    await store.commit({ ...empty, enqueues: [a!, b!] });
+    assert.equal((await store.pauseAction(b!.token))?.status, 'Paused');
+    assert.deepEqual(store.take('Q', 5, 10).map(labelOf), ['a'], 'read to its end, b paused');
+    assert.equal((await store.resumeAction(b!.token))?.status, 'Queued');
+    assert.deepEqual(store.take('Q', 5, 11).map(labelOf), ['b']);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a queue read to its end is read again after a second, whatever happened meanwhile', async () => {
+  const store = open();
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'a' })] });
+    assert.deepEqual(store.take('Q', 5, 10_000).map(labelOf), ['a']);
+    // A row written behind the store's back (no path of the store does this).
+    store.db.prepare(`INSERT INTO actions (token, queue, status, priority, params, queued_at) VALUES ('raw', 'Q', 'Queued', 0, '[["Label","raw"]]', 1)`).run();
+    assert.deepEqual(store.take('Q', 5, 10_500), [], 'within the second: the buffer is trusted');
+    assert.deepEqual(store.take('Q', 5, 11_000).map(labelOf), ['raw']);
+  } finally {
+    await store.close();
+  }
+});

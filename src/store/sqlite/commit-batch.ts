@@ -74,10 +74,14 @@ export function prepareCommitBatch(
     )
     .raw();
 
+  // Rows enqueued by the running transaction, for local claims once it commits.
+  let enqueuedRows: [queue: string, row: StartRow][] = [];
+
   function enqueue(a: NewAction, stage: QueueSizeStage, events: NewEvent[], now: number): ActionRecord | 'full' {
     if (stage.size(a.queue) >= a.maxQueueSize) return 'full';
-    const id = Number(insertAction.run(a.token, a.queue, a.priority, JSON.stringify(a.params), a.queuedAt).lastInsertRowid);
-    localClaims.noteWaiting(a.queue, a.priority, id);
+    const params = JSON.stringify(a.params);
+    const id = Number(insertAction.run(a.token, a.queue, a.priority, params, a.queuedAt).lastInsertRowid);
+    enqueuedRows.push([a.queue, [id, a.token, a.priority, params, a.queuedAt, 0, null]]);
     stage.change(a.queue, +1, now, events);
     return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
   }
@@ -126,8 +130,10 @@ export function prepareCommitBatch(
 
   return (batch) => {
     const stage = sizes.stage();
+    enqueuedRows = [];
     const [result, stored] = run(batch, stage);
     stage.publish();
+    for (const [queue, row] of enqueuedRows) localClaims.enqueued(queue, row);
     for (const record of batch.starts) localClaims.release(record);
     if (stored.length > 0) onEventsStored(stored);
     return result;
