@@ -167,3 +167,17 @@ test('a queue read to its end is read again after a second, whatever happened me
     await store.close();
   }
 });
+
+test('a burst of enqueues after the queue was read to its end is handed out whole and in order', async () => {
+  const store = open();
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'first' })] });
+    assert.deepEqual(store.take('Q', 5, 10).map(labelOf), ['first']);
+    const burst = Array.from({ length: 200 }, (_, i) => newAction('Q', { label: `n${i}` }));
+    await store.commit({ ...empty, enqueues: burst });
+    const taken = [...store.take('Q', 150, 11), ...store.take('Q', 150, 12)];
+    assert.deepEqual(taken.map(labelOf), burst.map((_, i) => `n${i}`));
+  } finally {
+    await store.close();
+  }
+});

@@ -120,6 +120,11 @@ export class LocalClaims {
     }
     if (!this.complete.has(queue)) return;
     const buffer = this.buffers.get(queue);
+    // A page at most: a burst of enqueues stays in the store, for page reads (shift() is O(n)).
+    if (buffer && buffer.length >= PAGE) {
+      this.complete.delete(queue);
+      return;
+    }
     if (buffer) buffer.push(row);
     else this.buffers.set(queue, [row]);
     this.cursors.set(queue, { id, priority });
