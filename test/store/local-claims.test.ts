@@ -181,3 +181,32 @@ test('a burst of enqueues after the queue was read to its end is handed out whol
     await store.close();
   }
 });
+
+test('an action taken and ended before its start was committed: one commit writes both, with both events in order', async () => {
+  const store = open();
+  try {
+    const [a, b] = ['a', 'b'].map((label) => newAction('Q', { label }));
+    await store.commit({ ...empty, enqueues: [a!, b!] });
+    const [ta, tb] = store.take('Q', 2, 10);
+    const result = [{ name: 'answer', text: '42' }];
+    const result2 = await store.commit({
+      ...empty,
+      starts: [ta!, tb!],
+      settlements: [
+        { id: ta!.id, running: ta!, status: 'Finished', endedAt: 15, result },
+        { id: tb!.id, running: tb!, status: 'Error', endedAt: 16, error: 'broke' },
+      ],
+    });
+    assert.deepEqual(result2.settled.map((r) => r?.status), ['Finished', 'Error']);
+    const fa = await store.getAction(a!.token);
+    assert.deepEqual([fa?.status, fa?.startedAt, fa?.endedAt, fa?.attempts, fa?.result], ['Finished', 10, 15, 1, result]);
+    const fb = await store.getAction(b!.token);
+    assert.deepEqual([fb?.status, fb?.startedAt, fb?.endedAt, fb?.attempts, fb?.error], ['Error', 10, 16, 1, 'broke']);
+    const events = await store.listEvents({ descending: false, limit: 10, token: a!.token });
+    assert.deepEqual(events.map((e) => [e.type, /<status>(\w+)</.exec(e.document)?.[1]]), [['OnStart', 'Processing'], ['OnFinish', 'Finished']]);
+    assert.deepEqual((await store.listEvents({ descending: false, limit: 10, token: b!.token })).map((e) => e.type), ['OnStart', 'OnError']);
+    assert.deepEqual(store.take('Q', 5, 20), [], 'neither is handed out again');
+  } finally {
+    await store.close();
+  }
+});

@@ -17,6 +17,8 @@ import type { LocalClaims } from './local-claims.js';
 
 const REPORTS_KEPT = 100;
 
+const resultJson = (s: Settlement): string | null => (s.result ? JSON.stringify(s.result) : null);
+
 /**
  * The record after a settlement, without reading the row back. Spelled out rather than spread: it
  * runs for every action, and the rest-and-spread version was most of a settlement's garbage.
@@ -58,6 +60,13 @@ export function prepareCommitBatch(
     `UPDATE actions SET status = ?, ended_at = ?, result = ?, error = ?, progress = NULL, stop_requested = 0
      WHERE id = ? AND (status = 'Processing' OR (status = 'Paused' AND started_at IS NOT NULL))`,
   );
+  // A locally taken action that also ended within the batch: its start and its end in one write
+  // (the row goes from Queued to its final status). Short actions mostly end before their start is
+  // committed, so this halves the row writes of a batch. Both events are still stored, in order.
+  const startAndSettle = db.prepare<[string, number, number, string | null, string | null, number]>(
+    `UPDATE actions SET status = ?, started_at = ?, ended_at = ?, attempts = attempts + 1, result = ?, error = ?, progress = NULL, stop_requested = 0
+     WHERE id = ? AND status = 'Queued'`,
+  );
   const readReports = db.prepare<[number], ActionRow>('SELECT * FROM actions WHERE id = ?');
   const writeReports = db.prepare<[string, number]>('UPDATE actions SET reports = ? WHERE id = ? RETURNING *');
   const writeProgress = db.prepare<[string, number]>(
@@ -89,14 +98,22 @@ export function prepareCommitBatch(
   const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
     const { now } = batch;
     const events: NewEvent[] = [];
+    const endings = batch.starts.length > 0 && batch.settlements.length > 0 ? new Map(batch.settlements.map((s) => [s.id, s])) : undefined;
+    // Starts written together with their settlement (their settlement writes nothing more).
+    const ended = new Set<number>();
     for (const record of batch.starts) {
+      const s = endings?.get(record.id);
       // Always true: control operations leave taken actions alone (local-claims.ts invariant).
-      if (!localClaims.writeStart(record)) continue;
+      const written = s
+        ? startAndSettle.run(s.status, record.startedAt ?? now, s.endedAt, resultJson(s), s.error ?? null, s.id).changes === 1
+        : localClaims.writeStart(record);
+      if (!written) continue;
+      if (s) ended.add(s.id);
       stage.change(record.queue, -1, now, events);
       events.push(...planner.forAction('OnStart', record, record.startedAt ?? now));
     }
     const settled = batch.settlements.map((s) => {
-      const changed = settle.run(s.status, s.endedAt, s.result ? JSON.stringify(s.result) : null, s.error ?? null, s.id).changes;
+      const changed = ended.has(s.id) ? 1 : settle.run(s.status, s.endedAt, resultJson(s), s.error ?? null, s.id).changes;
       if (changed === 0) return undefined;
       const record = finalRecord(s);
       events.push(...planner.forAction(s.status === 'Error' ? 'OnError' : 'OnFinish', record, now));
