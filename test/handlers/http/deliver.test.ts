@@ -48,6 +48,27 @@ describe('HttpHandler POST', () => {
     assert.ok(sockets.size <= 2, `${sockets.size} connections for 20 deliveries`);
   });
 
+  it('reads a large chunked answer to its end and keeps using the connection', async () => {
+    const big = await startReceiver((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      for (let i = 0; i < 64; i++) res.write('x'.repeat(16 * 1024));
+      res.end();
+    });
+    const sockets = new Set<unknown>();
+    big.server.on('connection', (s: unknown) => sockets.add(s));
+    const { handler } = createHandler({ URL: big.url });
+    try {
+      const event = sampleEvent({ document: '<event><type>OnFinish</type><text>ünïcödé ✓</text></event>' });
+      for (let i = 0; i < 5; i++) await handler.deliver(event, neverAborted);
+      assert.equal(big.requests.length, 5);
+      assert.equal(big.requests.at(-1)!.body.toString('utf8'), event.document);
+      assert.ok(sockets.size <= 2, `${sockets.size} connections for 5 deliveries: each answer was read to its end, so connections were kept`);
+    } finally {
+      await handler.close();
+      await big.close();
+    }
+  });
+
   it('sends BasicUser and BasicPassword, and the receiver accepts them', async () => {
     const { handler } = createHandler({ URL: receiver.url.replace('/hook', '/basic'), BasicUser: 'hook-user', BasicPassword: 'Hook pässword!' });
     await handler.deliver(sampleEvent(), neverAborted);
