@@ -1,8 +1,9 @@
 /**
  * HttpHandler through the whole engine (issue "HttpHandler"): ACTIONS no-op actions (`Noop`,
- * submitted at once through `scheduler.submit`) at MaximumThreads=8 with `OnFinish` going to an
- * HttpHandler (`MaxConcurrentDeliveries=32`) that POSTs to a local sink, each run in its own child
- * process with a fresh temp DataDirectory. The sink (bench/lib/http-sink.ts) is a node:http server
+ * submitted through `scheduler.submit`) at MaximumThreads=8 with `OnFinish` going to an HttpHandler
+ * (`MaxConcurrentDeliveries` = CONCURRENCY, default 128: at 32 the deliveries fell behind the
+ * actions, and the backlog was read back from the outbox) that POSTs to a local sink, each run in
+ * its own child process with a fresh temp DataDirectory. The sink (bench/lib/http-sink.ts) is a node:http server
  * in a worker thread of that child, so it does not share the server's event loop; it answers 204
  * and notes when each body arrived and the `<token>` in it. Printed per run:
  *   - deliveries/s: ACTIONS events from the first submit to the last one received at the sink
@@ -13,7 +14,7 @@
  *     to receipt at the sink (clock: `performance.timeOrigin + performance.now()` in both threads);
  *   - peak RSS of the child (it includes the sink's worker thread), sampled during the engine part;
  * and the ceiling, in the same child against the same sink: a bare undici `request()` POST loop of
- * pre-rendered event documents (same size, same headers) at concurrency 32, same count, with its
+ * pre-rendered event documents (same size, same headers) at the same concurrency, same count, with its
  * send → receipt latency; ratio = engine deliveries/s / ceiling. Before either part, PREWARM bare
  * POSTs warm the sink and undici (without them whichever part ran second gained ~1.5×); runs
  * alternate which part goes first. The figures are medians of RUNS runs.
@@ -62,7 +63,7 @@ const PACES = process.env.PACE !== undefined ? [Number(process.env.PACE)] : [0, 
 const PREWARM = Number(process.env.PREWARM ?? 3_000);
 const THREADS = 8;
 /** In flight at once: the handler's MaxConcurrentDeliveries and the bare loop's concurrency alike. */
-const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 128);
 
 interface HttpEventsScenario {
   readonly durability: Durability;
