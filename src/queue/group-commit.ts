@@ -96,7 +96,10 @@ export class GroupCommitter {
     this.schedule();
   }
 
-  /** Delivery outcomes (the delivery engine's); resolves once they are stored. */
+  /**
+   * Delivery outcomes (the delivery engine's); resolves once they are stored, rejects if their
+   * commit failed (their writer retries them, events/engine/outcome-writer.ts).
+   */
   recordDeliveries(outcomes: readonly DeliveryOutcome[]): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.deliveries.push({ outcomes, waiter: { resolve, reject } });
@@ -177,21 +180,22 @@ export class GroupCommitter {
   }
 
   /**
-   * A failed commit: submitters of new actions get the error (nothing of theirs was stored);
-   * slots get no action; starts, settlements, reports and delivery outcomes describe work already
-   * done, so they are kept and retried, never dropped.
+   * A failed commit: submitters of new actions and of delivery outcomes get the error (nothing of
+   * theirs was stored; the outcomes' writer retries them, and without them the events stay pending,
+   * delivered again at worst); slots get no action; starts, settlements and reports describe work
+   * already done, so they are kept and retried here, never dropped.
    */
   private failed(p: Pending, e: unknown): void {
     const error = e instanceof TocsinError ? e : new TocsinError('STORE_FAILED', errorText(e), { cause: e });
     this.log.error('group commit failed; settlements will be retried', { code: error.code, error: error.message });
     for (const en of p.enqueues) en.waiter.reject(error);
+    for (const d of p.deliveries) d.waiter.reject(error);
     for (const waiters of p.claims.values()) for (const w of waiters) w.resolve(undefined);
-    if (p.starts.length + p.settlements.length + p.reports.length + p.progress.size + p.deliveries.length === 0) return;
+    if (p.starts.length + p.settlements.length + p.reports.length + p.progress.size === 0) return;
     this.retryTimer = setTimeout(() => {
       this.pending.starts.unshift(...p.starts);
       this.pending.settlements.push(...p.settlements);
       this.pending.reports.push(...p.reports);
-      this.pending.deliveries.push(...p.deliveries);
       for (const [id, u] of p.progress) if (!this.pending.progress.has(id)) this.pending.progress.set(id, u);
       this.schedule();
     }, RETRY_AFTER_FAILURE_MS);

@@ -1,17 +1,18 @@
 /**
- * The group committer's handling of delivery outcomes: they go into the batch's transaction, and a
- * failed commit keeps them and stores them with a later batch (never dropped).
+ * Delivery outcomes through the group committer, as the server wires them: they go into a batch's
+ * transaction; a failed commit rejects them and their writer retries them with a later batch, so
+ * none is dropped (and close() never waits on a store that keeps failing).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { setTimeout } from 'node:timers/promises';
 import { GroupCommitter } from '../../src/queue/group-commit.js';
+import { OutcomeWriter } from '../../src/events/engine/outcome-writer.js';
 import { silentLogger } from '../../src/common/logger.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { CommitBatch, Store } from '../../src/store/store.js';
 import { newAction, TestPlanner } from '../store/store-conformance.js';
-import { tempDir } from '../helpers/server.js';
+import { tempDir, waitFor } from '../helpers/server.js';
 
 /** The real store, whose next `failures` commits fail as a full disk would. */
 function failingCommits(store: SqliteStore, failures: number): { store: Store; batches: CommitBatch[] } {
@@ -30,7 +31,18 @@ function failingCommits(store: SqliteStore, failures: number): { store: Store; b
   return { store: wrapped, batches };
 }
 
-test('delivery outcomes are stored by a group commit, and kept through a failed one', async () => {
+/** `promise`, or a rejection after `ms`: a test that would wait forever fails instead (and closes its store). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not settled within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+test('delivery outcomes are stored by a group commit, and retried by their writer after a failed one', async () => {
   const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TestPlanner() });
   try {
     const action = newAction('Q');
@@ -41,20 +53,16 @@ test('delivery outcomes are stored by a group commit, and kept through a failed 
     const { store: flaky, batches } = failingCommits(store, 1);
     const committer = new GroupCommitter(flaky, 'n', silentLogger);
     try {
-      // Bounded: a lost outcome must fail the test, not hang it (the retry comes after 1 s).
-      const guard = new AbortController();
-      const lost = setTimeout(5_000, undefined, { signal: guard.signal }).then(() => Promise.reject(new Error('the outcome was never stored')));
-      lost.catch(() => {}); // reported by the race; once aborted there is nothing to report
-      try {
-        await Promise.race([committer.recordDeliveries([{ seq: onStart.seq, result: 'delivered' }]), lost]);
-      } finally {
-        guard.abort();
-      }
-      assert.equal(batches.length, 2, 'the first commit failed, the outcome went into the next');
+      await assert.rejects(within(committer.recordDeliveries([{ seq: onStart.seq, result: 'delivered' }]), 5_000), { code: 'STORE_FAILED' });
+      assert.equal((await store.pendingEvents('H', 0, 10)).length, 1, 'the failed commit stored nothing');
+
+      const writer = new OutcomeWriter((outcomes) => committer.recordDeliveries(outcomes), silentLogger);
+      writer.add({ seq: onStart.seq, result: 'delivered' });
+      await waitFor(async () => (await store.pendingEvents('H', 0, 10)).length === 0, 5_000);
       assert.deepEqual(batches.map((b) => b.deliveries.map((d) => d.seq)), [[onStart.seq], [onStart.seq]]);
       const [stored] = await store.listEvents({ descending: false, limit: 10, token: action.token });
       assert.equal(stored!.state, 'delivered');
-      assert.deepEqual(await store.pendingEvents('H', 0, 10), []);
+      await writer.flush();
     } finally {
       committer.close();
     }
