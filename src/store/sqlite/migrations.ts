@@ -66,4 +66,44 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX events_failed ON events (handler, seq) WHERE state = 'failed';
     `,
   },
+  {
+    // Documents in a table of their own, one per event however many handlers get it (session 3).
+    // Marking an event delivered then rewrites a narrow row instead of one with its ~0.5 KB document,
+    // so a group commit writes ~a quarter fewer WAL pages (bench/events.ts: +8-10 % actions/s).
+    // A document's id is the seq of its event's first row, whose doc_id is NULL; the rows of the
+    // other handlers of that event name it in doc_id (indexed, for the purge's orphan check).
+    version: 2,
+    sql: `
+      CREATE TABLE event_documents (
+        id       INTEGER PRIMARY KEY,        -- seq of the event's first row
+        document TEXT    NOT NULL,
+        request  TEXT    NOT NULL
+      );
+      INSERT INTO event_documents (id, document, request) SELECT seq, document, request FROM events;
+      CREATE TABLE events_v2 (
+        seq             INTEGER PRIMARY KEY,
+        event_id        TEXT    NOT NULL,
+        type            TEXT    NOT NULL,
+        handler         TEXT    NOT NULL,
+        queue           TEXT    NOT NULL,
+        token           TEXT,
+        doc_id          INTEGER,                  -- NULL: the document's id is this row's seq
+        state           TEXT    NOT NULL DEFAULT 'pending',
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        delivered_at    INTEGER,
+        last_error      TEXT,
+        lease_owner     TEXT,
+        lease_until     INTEGER
+      );
+      INSERT INTO events_v2 (seq, event_id, type, handler, queue, token, doc_id, state, attempts, next_attempt_at, created_at, delivered_at, last_error, lease_owner, lease_until)
+        SELECT seq, event_id, type, handler, queue, token, NULL, state, attempts, next_attempt_at, created_at, delivered_at, last_error, lease_owner, lease_until FROM events;
+      DROP TABLE events;
+      ALTER TABLE events_v2 RENAME TO events;
+      CREATE INDEX events_pending ON events (handler, seq) WHERE state = 'pending';
+      CREATE INDEX events_failed ON events (handler, seq) WHERE state = 'failed';
+      CREATE INDEX events_shared_document ON events (doc_id) WHERE doc_id IS NOT NULL;
+    `,
+  },
 ];

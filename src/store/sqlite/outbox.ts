@@ -45,9 +45,13 @@ function toEventRow(r: EventDbRow): EventRow {
   };
 }
 
+/** Event rows with their document (migrations.ts v2: a NULL doc_id means the row's own seq). */
+const EVENTS_WITH_DOCUMENTS = 'events e JOIN event_documents d ON d.id = COALESCE(e.doc_id, e.seq)';
+const EVENT_COLUMNS = 'e.*, d.document, d.request';
+
 export function prepareOutbox(db: Database.Database) {
   const pending = db.prepare<[string, number, number], EventDbRow>(
-    `SELECT * FROM events WHERE handler = ? AND state = 'pending' AND seq > ? ORDER BY seq LIMIT ?`,
+    `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS} WHERE e.handler = ? AND e.state = 'pending' AND e.seq > ? ORDER BY e.seq LIMIT ?`,
   );
   // One statement for a whole batch of deliveries: the seqs go in as a JSON array.
   const delivered = db.prepare<[number, string]>(
@@ -62,7 +66,22 @@ export function prepareOutbox(db: Database.Database) {
   const redeliverAll = db.prepare<[number, string], number>(
     `UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE handler = ? AND state = 'failed' RETURNING seq`,
   ).pluck();
+  // Purge: the documents of the purged rows go too, unless a row of another handler still uses one.
+  const purgedDocuments = db.prepare<[number], number>(
+    `SELECT DISTINCT COALESCE(doc_id, seq) FROM events WHERE state = 'delivered' AND created_at < ?`,
+  ).pluck();
   const purge = db.prepare<[number]>(`DELETE FROM events WHERE state = 'delivered' AND created_at < ?`);
+  const dropOrphan = db.prepare<[number, number, number]>(
+    `DELETE FROM event_documents WHERE id = ?
+       AND NOT EXISTS (SELECT 1 FROM events WHERE seq = ?)
+       AND NOT EXISTS (SELECT 1 FROM events WHERE doc_id = ?)`,
+  );
+  const purgeDelivered = db.transaction((before: number): number => {
+    const documents = purgedDocuments.all(before);
+    const purged = purge.run(before).changes;
+    for (const id of documents) dropOrphan.run(id, id, id);
+    return purged;
+  });
 
   /** Inside the caller's transaction. */
   function applyDeliveries(outcomes: readonly DeliveryOutcome[], now: number): void {
@@ -85,7 +104,7 @@ export function prepareOutbox(db: Database.Database) {
       .add('event_id = ?', f.eventId)
       .add('created_at > ?', f.createdAfter)
       .add('created_at < ?', f.createdBefore);
-    const sql = `SELECT * FROM events${where} ORDER BY seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where} ORDER BY e.seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
     return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
   }
 
@@ -97,6 +116,6 @@ export function prepareOutbox(db: Database.Database) {
     eventCounts: () => counts.all(),
     redeliver: (handler: string, eventId: string | undefined, now: number) =>
       eventId === undefined ? redeliverAll.all(now, handler) : redeliverOne.all(now, handler, eventId),
-    purgeDelivered: (before: number) => purge.run(before).changes,
+    purgeDelivered: (before: number): number => purgeDelivered(before),
   };
 }

@@ -1,0 +1,96 @@
+/**
+ * SQLite keeps each event's document once, however many handlers get the event (migrations.ts v2):
+ * every handler's row reads it back, purging delivered rows drops a document only when no row
+ * needs it any more, and a database from before the split is migrated with its events intact.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import type { ActionRecord } from '../../src/queue/record.js';
+import type { NewEvent } from '../../src/store/store.js';
+import type { EventType } from '../../src/events/handler.js';
+import { newAction, TestPlanner } from './store-conformance.js';
+import { tempDir } from '../helpers/server.js';
+
+/** Every action event goes to two handler sections, H1 and H2, as one event (one id, one document). */
+class TwoHandlers extends TestPlanner {
+  override forAction(type: Exclude<EventType, 'OnQueueEvent'>, record: ActionRecord, now: number): NewEvent[] {
+    return super.forAction(type, record, now).flatMap((e) => [{ ...e, handler: 'H1' }, { ...e, handler: 'H2' }]);
+  }
+}
+
+const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const documentCount = (store: SqliteStore) => store.db.prepare('SELECT COUNT(*) FROM event_documents').pluck().get() as number;
+
+test('the handlers of one event share one stored document, and a purge drops it only with its last row', async () => {
+  const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TwoHandlers() });
+  try {
+    const action = newAction('Q');
+    await store.commit({ ...empty, now: 10, enqueues: [action], claims: [{ queue: 'Q', max: 1 }] });
+    const rows = await store.listEvents({ descending: false, limit: 10 });
+    assert.deepEqual(rows.map((r) => r.handler), ['H1', 'H2']);
+    assert.equal(rows[0]!.eventId, rows[1]!.eventId);
+    assert.equal(rows[1]!.document, rows[0]!.document, 'both rows read the same document');
+    assert.match(rows[0]!.document, /<status>Processing<\/status>/);
+    assert.equal(documentCount(store), 1);
+    const [forH2] = await store.pendingEvents('H2', 0, 10);
+    assert.equal(forH2!.document, rows[0]!.document, 'the second handler reads it from the outbox too');
+
+    // H1 delivered, H2 gave up: the purge takes H1's row and must leave the document for H2's.
+    await store.commit({ ...empty, now: 20, deliveries: [{ seq: rows[0]!.seq, result: 'delivered' }, { seq: rows[1]!.seq, result: 'failed', attempts: 4, error: 'down' }] });
+    assert.equal(await store.purgeDelivered(1_000), 1);
+    const [left] = await store.listEvents({ descending: false, limit: 10 });
+    assert.deepEqual([left!.handler, left!.state, left!.document], ['H2', 'failed', rows[0]!.document]);
+    assert.equal(documentCount(store), 1);
+
+    // Redelivered and delivered: its purge takes the document with it.
+    assert.deepEqual(await store.redeliver('H2', left!.eventId, 30), [left!.seq]);
+    await store.commit({ ...empty, now: 40, deliveries: [{ seq: left!.seq, result: 'delivered' }] });
+    assert.equal(await store.purgeDelivered(1_000), 1);
+    assert.equal(documentCount(store), 0);
+
+    // New events after a purge get their own documents (no id is reused under a live document).
+    await store.commit({ ...empty, now: 50, enqueues: [newAction('Q')], claims: [{ queue: 'Q', max: 1 }] });
+    const fresh = await store.listEvents({ descending: false, limit: 10 });
+    assert.equal(fresh.length, 2);
+    assert.ok(fresh.every((r) => /<status>Processing<\/status>/.test(r.document)));
+    assert.equal(documentCount(store), 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a database from before the split keeps its events, documents and order', async () => {
+  const file = join(tempDir(), 'tocsin.db');
+  const v1 = new Database(file);
+  v1.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
+  v1.exec(MIGRATIONS.find((m) => m.version === 1)!.sql);
+  v1.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)').run();
+  const insert = v1.prepare(
+    `INSERT INTO events (event_id, type, handler, queue, token, document, request, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'Q', 'tok', ?, '{"action":"Q"}', ?, 5, 5)`,
+  );
+  insert.run('ev-1', 'OnStart', 'H', '<event><type>OnStart</type></event>', 'delivered');
+  insert.run('ev-2', 'OnFinish', 'H', '<event><type>OnFinish</type></event>', 'pending');
+  v1.close();
+
+  const store = new SqliteStore({ file, durability: 'process', planner: new TestPlanner() });
+  try {
+    const rows = await store.listEvents({ descending: false, limit: 10 });
+    assert.deepEqual(rows.map((r) => [r.seq, r.eventId, r.state, r.document, r.request]), [
+      [1, 'ev-1', 'delivered', '<event><type>OnStart</type></event>', '{"action":"Q"}'],
+      [2, 'ev-2', 'pending', '<event><type>OnFinish</type></event>', '{"action":"Q"}'],
+    ]);
+    assert.deepEqual((await store.pendingEvents('H', 0, 10)).map((r) => r.eventId), ['ev-2']);
+    await store.commit({ ...empty, now: 10, enqueues: [newAction('Q')], claims: [{ queue: 'Q', max: 1 }] });
+    const after = await store.listEvents({ descending: false, limit: 10 });
+    assert.deepEqual(after.map((r) => r.seq), [1, 2, 3]);
+    assert.match(after[2]!.document, /<status>Processing<\/status>/);
+    assert.equal(await store.purgeDelivered(1_000), 1);
+    assert.equal(documentCount(store), 2);
+  } finally {
+    await store.close();
+  }
+});
