@@ -191,13 +191,12 @@ export interface EventCount {
 
 /**
  * The event outbox: events are appended by `commit` (through the EventPlanner); delivery reads
- * them per handler in `seq` order and records outcomes in batches.
+ * them per handler in `seq` order, and its outcomes are recorded by `commit` too
+ * (`CommitBatch.deliveries`).
  */
 export interface Outbox {
   /** Pending events of a handler with seq > afterSeq, in seq order. */
   pendingEvents(handler: string, afterSeq: number, limit: number): Promise<EventRow[]>;
-  /** Record a batch of delivery outcomes in one transaction. */
-  recordDeliveries(outcomes: readonly DeliveryOutcome[], now: number): Promise<void>;
   listEvents(filter: EventFilter): Promise<EventRow[]>;
   eventCounts(): Promise<EventCount[]>;
   /** Failed events of a handler (one, by id, or all) → pending, attempts reset. Returns their seqs. */

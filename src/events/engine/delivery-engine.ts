@@ -12,8 +12,8 @@ import { OutcomeWriter, type RecordDeliveries } from './outcome-writer.js';
 
 export interface DeliveryEngineOptions {
   readonly outbox: Outbox;
-  /** Stores delivery outcomes; the server's joins them to its group commit. Default: the outbox's own transactions. */
-  readonly recordDeliveries?: RecordDeliveries;
+  /** Stores delivery outcomes: the server's joins them to its group commit. */
+  readonly recordDeliveries: RecordDeliveries;
   readonly handlers: ReadonlyMap<string, ConfiguredHandler>;
   readonly log: Logger;
   readonly clock?: () => number;
@@ -33,7 +33,7 @@ export class DeliveryEngine {
     const clock = o.clock ?? Date.now;
     // Every in-flight delivery listens to this signal (undici adds a listener per request).
     setMaxListeners(0, this.shutdown.signal);
-    this.writer = new OutcomeWriter(o.recordDeliveries ?? ((outcomes) => o.outbox.recordDeliveries(outcomes, clock())), o.log);
+    this.writer = new OutcomeWriter(o.recordDeliveries, o.log);
     for (const [key, h] of o.handlers) {
       this.runners.set(
         key,

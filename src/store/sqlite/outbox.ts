@@ -1,6 +1,6 @@
 /**
- * The event outbox on SQLite: reading pending events per handler in seq order, recording delivery
- * outcomes in one transaction per batch, listing, counting, redelivery and purge.
+ * The event outbox on SQLite: reading pending events per handler in seq order, applying delivery
+ * outcomes inside a group commit's transaction, listing, counting, redelivery and purge.
  * Single node: in-flight events are tracked in memory by the delivery engine, so reading takes no
  * lease (a crash leaves them pending, and they are read again: at-least-once).
  */
@@ -93,7 +93,6 @@ export function prepareOutbox(db: Database.Database) {
     }
     if (done.length > 0) delivered.run(now, JSON.stringify(done));
   }
-  const record = db.transaction(applyDeliveries);
 
   function list(f: EventFilter): EventRow[] {
     const where = new WhereClause()
@@ -111,7 +110,6 @@ export function prepareOutbox(db: Database.Database) {
   return {
     pendingEvents: (handler: string, afterSeq: number, limit: number) => pending.all(handler, afterSeq, limit).map(toEventRow),
     applyDeliveries,
-    recordDeliveries: (outcomes: readonly DeliveryOutcome[], now: number) => record(outcomes, now),
     listEvents: list,
     eventCounts: () => counts.all(),
     redeliver: (handler: string, eventId: string | undefined, now: number) =>

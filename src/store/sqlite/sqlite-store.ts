@@ -9,7 +9,6 @@ import {
   NO_EVENTS,
   type ActionFilter,
   type CommitBatch,
-  type DeliveryOutcome,
   type EventCount,
   type EventFilter,
   type EventRow,
@@ -133,9 +132,6 @@ export class SqliteStore implements Store {
   }
   pendingEvents(handler: string, afterSeq: number, limit: number): Promise<EventRow[]> {
     return attempt('read', () => this.outbox.pendingEvents(handler, afterSeq, limit));
-  }
-  recordDeliveries(outcomes: readonly DeliveryOutcome[], now: number): Promise<void> {
-    return attempt('delivery record', () => this.outbox.recordDeliveries(outcomes, now));
   }
   listEvents(filter: EventFilter): Promise<EventRow[]> {
     return attempt('read', () => this.outbox.listEvents(filter));
