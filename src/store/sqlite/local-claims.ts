@@ -111,13 +111,12 @@ export class LocalClaims {
    * is what the next page would read); one ahead of the cursor resets the queue.
    */
   enqueued(queue: string, row: StartRow): void {
-    const c = this.cursors.get(queue);
     const [id, , priority] = row;
-    // Complete without a cursor: the last read from the head found the queue empty.
-    if (c && (priority > c.priority || (priority === c.priority && id < c.id))) {
+    if (this.aheadOfCursor(queue, priority, id)) {
       this.reset(queue);
       return;
     }
+    // Complete without a cursor: the last read from the head found the queue empty.
     if (!this.complete.has(queue)) return;
     const buffer = this.buffers.get(queue);
     // A page at most: a burst of enqueues stays in the store, for page reads (shift() is O(n)).
@@ -133,8 +132,13 @@ export class LocalClaims {
   /** A row became waiting again (resume, priority change, duplicate): the cursor must not pass it. */
   noteWaiting(queue: string, priority: number, id: number): void {
     this.complete.delete(queue);
+    if (this.aheadOfCursor(queue, priority, id)) this.reset(queue);
+  }
+
+  /** Would the row come before the last one read, in claim order (priority, then arrival)? */
+  private aheadOfCursor(queue: string, priority: number, id: number): boolean {
     const c = this.cursors.get(queue);
-    if (c && (priority > c.priority || (priority === c.priority && id < c.id))) this.reset(queue);
+    return c !== undefined && (priority > c.priority || (priority === c.priority && id < c.id));
   }
 
   /**
