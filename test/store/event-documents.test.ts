@@ -18,7 +18,11 @@ import { tempDir } from '../helpers/server.js';
 /** Every action event goes to two handler sections, H1 and H2, as one event (one id, one document). */
 class TwoHandlers extends TestPlanner {
   override forAction(type: Exclude<EventType, 'OnQueueEvent'>, record: ActionRecord, now: number): NewEvent[] {
-    return super.forAction(type, record, now).flatMap((e) => [{ ...e, handler: 'H1' }, { ...e, handler: 'H2' }]);
+    // The token in the document too, so a test can tell whose document a row reads.
+    return super
+      .forAction(type, record, now)
+      .map((e) => ({ ...e, document: e.document.replace('</event>', `<token>${record.token}</token></event>`) }))
+      .flatMap((e) => [{ ...e, handler: 'H1' }, { ...e, handler: 'H2' }]);
   }
 }
 
@@ -58,6 +62,39 @@ test('the handlers of one event share one stored document, and a purge drops it 
     assert.equal(fresh.length, 2);
     assert.ok(fresh.every((r) => /<status>Processing<\/status>/.test(r.document)));
     assert.equal(documentCount(store), 1);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a batch of many events is stored whole across statements, and deliveries in runs or scattered are marked exactly', async () => {
+  const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TwoHandlers() });
+  try {
+    // 25 actions claimed in one commit: 50 rows (more than one multi-row statement), 25 documents.
+    const actions = Array.from({ length: 25 }, () => newAction('Q'));
+    await store.commit({ ...empty, now: 10, enqueues: actions, claims: [{ queue: 'Q', max: 25 }] });
+    const rows = await store.listEvents({ descending: false, limit: 100 });
+    assert.equal(rows.length, 50);
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 50 }, (_, i) => rows[0]!.seq + i), 'seqs follow one another');
+    assert.equal(documentCount(store), 25);
+    for (let i = 0; i < 50; i += 2) {
+      assert.deepEqual([rows[i]!.handler, rows[i + 1]!.handler], ['H1', 'H2']);
+      assert.equal(rows[i]!.eventId, rows[i + 1]!.eventId);
+      assert.equal(rows[i + 1]!.document, rows[i]!.document);
+      assert.match(rows[i]!.document, new RegExp(`<token>${rows[i]!.token}</token>`), 'each row reads its own action\'s document');
+    }
+    assert.equal(new Set(rows.map((r) => r.token)).size, 25);
+
+    // Two runs (range updates: the seq between them stays pending), then scattered seqs (one array).
+    const seqs = rows.map((r) => r.seq);
+    const run = [...seqs.slice(0, 10), ...seqs.slice(11, 20)];
+    const scattered = seqs.slice(21).filter((_, i) => i % 2 === 0);
+    const delivered = (list: number[]) => list.reverse().map((seq) => ({ seq, result: 'delivered' as const }));
+    await store.commit({ ...empty, now: 20, deliveries: delivered([...run]) });
+    await store.commit({ ...empty, now: 30, deliveries: delivered([...scattered]) });
+    const after = await store.listEvents({ descending: false, limit: 100 });
+    const expected = new Set([...run, ...scattered]);
+    assert.deepEqual(after.map((r) => r.state), seqs.map((seq) => (expected.has(seq) ? 'delivered' : 'pending')));
   } finally {
     await store.close();
   }

@@ -11,7 +11,8 @@ import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
 import type { CommitBatch, CommitResult, DeliveryOutcome, EventPlanner, EventRow, EventsStoredListener, NewAction, NewEvent, Settlement } from '../store.js';
 import { byClaimOrder, rowToRecord, START_COLUMNS, startedRecord, type ActionRow, type StartRow } from './rows.js';
-import { prepareAppendEvent } from './events-sql.js';
+import { prepareAppendEvents } from './events-sql.js';
+import { prepareMultiRowInsert } from './multi-row-insert.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
 import type { LocalClaims } from './local-claims.js';
 
@@ -52,10 +53,11 @@ export function prepareCommitBatch(
   localClaims: LocalClaims,
   applyDeliveries: (outcomes: readonly DeliveryOutcome[], now: number) => void,
 ): (batch: CommitBatch) => CommitResult {
-  const appendEvent = prepareAppendEvent(db);
-  const insertAction = db.prepare<[string, string, number, string, number]>(
-    `INSERT INTO actions (token, queue, status, priority, params, queued_at) VALUES (?, ?, 'Queued', ?, ?, ?)`,
-  );
+  const appendEvents = prepareAppendEvents(db);
+  // Ids assigned as SQLite would (the largest plus one), so a batch's rows go in with a few
+  // multi-row statements (multi-row-insert.ts).
+  const lastActionId = db.prepare<[], number>('SELECT COALESCE(MAX(id), 0) FROM actions').pluck();
+  const insertActions = prepareMultiRowInsert(db, 'INSERT INTO actions (id, token, queue, status, priority, params, queued_at)', 7);
   const settle = db.prepare<[string, number, string | null, string | null, number]>(
     `UPDATE actions SET status = ?, ended_at = ?, result = ?, error = ?, progress = NULL, stop_requested = 0
      WHERE id = ? AND (status = 'Processing' OR (status = 'Paused' AND started_at IS NOT NULL))`,
@@ -86,13 +88,21 @@ export function prepareCommitBatch(
   // Rows enqueued by the running transaction, for local claims once it commits.
   let enqueuedRows: [queue: string, row: StartRow][] = [];
 
-  function enqueue(a: NewAction, stage: QueueSizeStage, events: NewEvent[], now: number): ActionRecord | 'full' {
-    if (stage.size(a.queue) >= a.maxQueueSize) return 'full';
-    const params = JSON.stringify(a.params);
-    const id = Number(insertAction.run(a.token, a.queue, a.priority, params, a.queuedAt).lastInsertRowid);
-    enqueuedRows.push([a.queue, [id, a.token, a.priority, params, a.queuedAt, 0, null]]);
-    stage.change(a.queue, +1, now, events);
-    return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
+  function enqueueAll(actions: readonly NewAction[], stage: QueueSizeStage, events: NewEvent[], now: number): (ActionRecord | 'full')[] {
+    if (actions.length === 0) return [];
+    let id = lastActionId.get()!;
+    const values: unknown[] = [];
+    const records = actions.map((a): ActionRecord | 'full' => {
+      if (stage.size(a.queue) >= a.maxQueueSize) return 'full';
+      id++;
+      const params = JSON.stringify(a.params);
+      values.push(id, a.token, a.queue, 'Queued', a.priority, params, a.queuedAt);
+      enqueuedRows.push([a.queue, [id, a.token, a.priority, params, a.queuedAt, 0, null]]);
+      stage.change(a.queue, +1, now, events);
+      return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
+    });
+    insertActions(values);
+    return records;
   }
 
   const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
@@ -127,7 +137,7 @@ export function prepareCommitBatch(
       events.push(...planner.forAction('OnErrorReport', rowToRecord(updated), now));
     }
     for (const p of batch.progress) writeProgress.run(JSON.stringify(p.progress), p.id);
-    const enqueued = batch.enqueues.map((a) => enqueue(a, stage, events, now));
+    const enqueued = enqueueAll(batch.enqueues, stage, events, now);
     const claimed = batch.claims.map((c) => {
       if (c.max <= 0) return [];
       const records = (claim.all(now, c.queue, c.max) as StartRow[]).map((row) => startedRecord(c.queue, now, row, row[5])).sort(byClaimOrder);
@@ -139,7 +149,7 @@ export function prepareCommitBatch(
       }
       return records;
     });
-    const stored = events.map(appendEvent);
+    const stored = appendEvents(events);
     stage.persist();
     if (batch.deliveries.length > 0) applyDeliveries(batch.deliveries, now);
     return [{ enqueued, claimed, settled }, stored];

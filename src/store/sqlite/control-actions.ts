@@ -9,13 +9,13 @@ import { FINAL_STATUSES, type ActionRecord } from '../../queue/record.js';
 import type { EventRow, EventsStoredListener, NewAction, NewEvent } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
 import type { QueueSizes } from './queue-sizes.js';
-import { prepareAppendEvent } from './events-sql.js';
+import { prepareAppendEvents } from './events-sql.js';
 import type { LocalClaims } from './local-claims.js';
 
 const WAITING = `(status = 'Queued' OR (status = 'Paused' AND started_at IS NULL))`;
 
 export function prepareControlActions(db: Database.Database, sizes: QueueSizes, onEventsStored: EventsStoredListener, localClaims: LocalClaims) {
-  const appendEvent = prepareAppendEvent(db);
+  const appendEvents = prepareAppendEvents(db);
   const cancelStmt = db.prepare<[number, string]>(`UPDATE actions SET status = 'Cancelled', ended_at = ? WHERE token = ? AND ${WAITING} RETURNING *`);
   const priorityStmt = db.prepare<[number, string]>(`UPDATE actions SET priority = ? WHERE token = ? AND ${WAITING} RETURNING *`);
   const pauseStmt = db.prepare<[string]>(`UPDATE actions SET status = 'Paused' WHERE token = ? AND status IN ('Queued', 'Processing') RETURNING *`);
@@ -51,7 +51,7 @@ export function prepareControlActions(db: Database.Database, sizes: QueueSizes, 
     const [result, stored] = db.transaction((): [T, EventRow[]] => {
       const events: NewEvent[] = [];
       const value = change(stage, events);
-      const rows = events.map(appendEvent);
+      const rows = appendEvents(events);
       stage.persist();
       return [value, rows];
     })();

@@ -2,44 +2,57 @@
  * Appending events to the outbox. Called only inside the transaction of the status change that
  * caused them (decisions.md "Events": at-least-once delivery starts with this write).
  *
- * Parameters: NewEvent fields; returns the stored row (with its seq), so the delivery engine can
- * take it from memory once the transaction commits. Locking: inside the caller's transaction.
+ * Parameters: the NewEvents of one transaction, the handlers of one event one after another (the
+ * planner makes them together); returns the stored rows (with their seqs), so the delivery engine
+ * can take them from memory once the transaction commits. Locking: inside the caller's transaction.
+ *
+ * Seqs are assigned here, as SQLite would (the largest so far plus one, row after row), so that
+ * all rows and documents go in with a few multi-row statements: an event's document has the seq
+ * of its first row as id, and the other handlers' rows name it in doc_id (migrations.ts v2).
  */
 import type Database from 'better-sqlite3';
 import type { EventRow, NewEvent } from '../store.js';
+import { prepareMultiRowInsert } from './multi-row-insert.js';
 
-export function prepareAppendEvent(db: Database.Database): (event: NewEvent) => EventRow {
-  const insert = db.prepare<[string, string, string, string, string | null, number | null, number, number]>(
-    `INSERT INTO events (event_id, type, handler, queue, token, doc_id, next_attempt_at, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const insertDocument = db.prepare<[number, string, string]>('INSERT INTO event_documents (id, document, request) VALUES (?, ?, ?)');
-  // The handlers of one event come one after another (the planner makes them together): the
-  // first row's seq names the document, the others point at it.
-  let lastEventId: string | undefined;
-  let lastDocument = 0;
-  return (e) => {
-    const shared = e.eventId === lastEventId;
-    const seq = Number(insert.run(e.eventId, e.type, e.handler, e.queue, e.token ?? null, shared ? lastDocument : null, e.createdAt, e.createdAt).lastInsertRowid);
-    if (!shared) {
-      insertDocument.run(seq, e.document, e.request);
-      lastEventId = e.eventId;
-      lastDocument = seq;
+export function prepareAppendEvents(db: Database.Database): (events: readonly NewEvent[]) => EventRow[] {
+  const lastSeq = db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM events').pluck();
+  const insertEvents = prepareMultiRowInsert(db, 'INSERT INTO events (seq, event_id, type, handler, queue, token, doc_id, next_attempt_at, created_at)', 9);
+  const insertDocuments = prepareMultiRowInsert(db, 'INSERT INTO event_documents (id, document, request)', 3);
+  return (events) => {
+    if (events.length === 0) return [];
+    let seq = lastSeq.get()!;
+    const eventValues: unknown[] = [];
+    const documentValues: unknown[] = [];
+    const rows: EventRow[] = [];
+    let lastEventId: string | undefined;
+    let documentId = 0;
+    for (const e of events) {
+      seq++;
+      const shared = e.eventId === lastEventId;
+      if (!shared) {
+        lastEventId = e.eventId;
+        documentId = seq;
+        documentValues.push(seq, e.document, e.request);
+      }
+      eventValues.push(seq, e.eventId, e.type, e.handler, e.queue, e.token ?? null, shared ? documentId : null, e.createdAt, e.createdAt);
+      // Spelled out, not spread: one object shape for every row (this runs for every event).
+      rows.push({
+        seq,
+        eventId: e.eventId,
+        type: e.type,
+        handler: e.handler,
+        queue: e.queue,
+        token: e.token,
+        document: e.document,
+        request: e.request,
+        createdAt: e.createdAt,
+        state: 'pending',
+        attempts: 0,
+        nextAttemptAt: e.createdAt,
+      });
     }
-    // Spelled out, not spread: one object shape for every row (this runs for every event).
-    return {
-      seq,
-      eventId: e.eventId,
-      type: e.type,
-      handler: e.handler,
-      queue: e.queue,
-      token: e.token,
-      document: e.document,
-      request: e.request,
-      createdAt: e.createdAt,
-      state: 'pending',
-      attempts: 0,
-      nextAttemptAt: e.createdAt,
-    };
+    insertEvents(eventValues);
+    insertDocuments(documentValues);
+    return rows;
   };
 }
