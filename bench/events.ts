@@ -35,6 +35,7 @@ import type { ActionRecord } from '../src/queue/record.js';
 import { startBenchServer } from './lib/server.js';
 import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
+import { threadCpuMs } from './lib/thread-cpu.js';
 import { CommitProbe, describeCommits, type CommitStats } from './lib/commit-probe.js';
 import { runPool } from './lib/pool.js';
 import { runBenchScript, runInChild, type Durability } from './lib/child.js';
@@ -69,6 +70,8 @@ interface EventsResult extends EventsScenario {
   readonly elapsedMs: number;
   readonly linesInFile: number;
   readonly peakRss: number;
+  /** Main-thread CPU time per action over the measured part, µs (undefined off Linux). */
+  readonly mainCpuUsPerAction: number | undefined;
 }
 
 const config = (durability: Durability) => `[Actions]
@@ -143,13 +146,16 @@ async function runScenario(s: EventsScenario): Promise<EventsResult> {
     probe.reset();
 
     const rss = new PeakRss();
+    const cpu0 = threadCpuMs();
     const allSettled = settled.expect(s.actions);
     const allWritten = lines.expect(2 * s.actions);
     const t0 = now();
     const tokens = (await submitAll(s.actions)).map((r) => r.token);
     await Promise.all([allSettled, allWritten]);
+    const cpu1 = threadCpuMs();
     const drainedAt = await outboxDrained(() => store.eventCounts());
     const peakRss = rss.stop();
+    const mainCpuUsPerAction = cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1000) / s.actions : undefined;
     // The status change: the earlier of the claim transaction and run() entry (with local claims
     // run() starts first and the start is committed after).
     const onStart = tokens.map((t) => written.get(`${t}|OnStart`)! - Math.min(probe.claimedAt.get(t) ?? Infinity, started.get(t)!));
@@ -170,6 +176,7 @@ async function runScenario(s: EventsScenario): Promise<EventsResult> {
       elapsedMs: Math.max(settled.at, lines.at) - t0,
       linesInFile,
       peakRss,
+      mainCpuUsPerAction,
     };
   } finally {
     await bench.close();
@@ -231,16 +238,18 @@ export async function runEvents(): Promise<SummaryRow[]> {
     `${ms(r.onFinish.p50)} / ${ms(r.onFinish.p99)}`,
     `${ms(r.runLag.p50)} / ${ms(r.runLag.p99)}`,
     mb(r.peakRss),
+    r.mainCpuUsPerAction === undefined ? '-' : r.mainCpuUsPerAction.toFixed(0),
     (r.endToEndPerSec / rendered).toFixed(3),
     r.linesInFile === 2 * (r.actions + r.warmup) ? 'ok' : `${r.linesInFile}!`,
   ]);
   console.log(
     formatTable(
-      ['durability', 'actions/s', 'events/s', 'end-to-end/s', 'drained ms', 'latency ms p50 / p99', 'OnStart p50 / p99', 'OnFinish p50 / p99', 'claim→run p50 / p99', 'peak RSS', 'vs ceiling', 'lines'],
+      ['durability', 'actions/s', 'events/s', 'end-to-end/s', 'drained ms', 'latency ms p50 / p99', 'OnStart p50 / p99', 'OnFinish p50 / p99', 'claim→run p50 / p99', 'peak RSS', 'main CPU µs/action', 'vs ceiling', 'lines'],
       rows,
     ),
   );
   console.log(`ceiling, no queue (8-wide pool, await noop() + 2 writeSync appends): ${rate(writeOnly)} actions/s with fixed documents, ${rate(rendered)} actions/s rendering each document`);
+  console.log('main CPU µs/action = CPU time of the main thread (where the server runs) from submission to the last line written, per action');
   console.log('end-to-end/s = every action settled and both its lines written; drained = also marked delivered in the outbox');
   console.log('latency = status change → line written: OnStart from its claim transaction or run() entry (the earlier), OnFinish from run() returning');
   console.log(`target: >= ${rate(TARGET_ACTIONS)} actions/s end to end, latency p99 < ${TARGET_P99_MS} ms`);

@@ -1,0 +1,15 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync } from 'node:fs';
+import { MIGRATIONS } from '../dist/src/store/sqlite/migrations.js';
+import { prepareMultiRowInsert } from '../dist/src/store/sqlite/multi-row-insert.js';
+const dir = mkdtempSync('/tmp/enq-');
+const db = new Database(dir + '/t.db');
+db.pragma('journal_mode = WAL'); db.pragma('synchronous = NORMAL');
+for (const m of MIGRATIONS) db.exec(m.sql);
+const ins = prepareMultiRowInsert(db, 'INSERT INTO actions (id, token, queue, status, priority, params, queued_at)', 7);
+const N = 20000;
+const tok = (i) => Buffer.from(`127.0.0.1:9000:NOOP:1764425331000:${i}`).toString('base64url');
+const tokens = Array.from({ length: N }, (_, i) => tok(i));
+let t = performance.now();
+db.transaction(() => { const v = []; for (let i = 0; i < N; i++) v.push(i + 1, tokens[i], 'Noop', 'Queued', 0, '[]', Date.now()); ins(v); })();
+console.log('multi insert 20k', (performance.now() - t).toFixed(1), 'ms');
