@@ -89,6 +89,15 @@ export function renderTextElement(name: string, text: string, options: RenderOpt
   return text === '' ? tag.empty : tag.open + escapeText(text, options.oneLine === true) + tag.close;
 }
 
+/**
+ * As renderTextElement, for text made by code that holds no character XML must escape (digits,
+ * formatted times, fixed names): no scan. An event document has a dozen such elements.
+ */
+export function renderPlainElement(name: string, text: string): string {
+  const tag = tagsOf(name);
+  return text === '' ? tag.empty : tag.open + text + tag.close;
+}
+
 interface Tags {
   readonly open: string;
   readonly close: string;

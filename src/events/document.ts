@@ -4,7 +4,7 @@
  */
 import { formatActionTime } from '../common/dates.js';
 import { el, parent } from '../common/xnode.js';
-import { renderTextElement, renderXml } from '../aci/xml.js';
+import { renderPlainElement, renderTextElement, renderXml } from '../aci/xml.js';
 import type { ActionRecord } from '../queue/record.js';
 import { actionRecordXml } from '../queue/record-xml.js';
 import type { QueueEventType } from '../store/store.js';
@@ -21,9 +21,9 @@ const ONE_LINE = { oneLine: true } as const;
 function eventDocument(type: EventType, id: string, now: number, server: string, body: string): string {
   return (
     '<event>' +
-    renderTextElement('type', type, ONE_LINE) +
+    renderPlainElement('type', type) +
     renderTextElement('id', id, ONE_LINE) +
-    renderTextElement('time', formatActionTime(now), ONE_LINE) +
+    renderPlainElement('time', formatActionTime(now)) +
     renderTextElement('server', server, ONE_LINE) +
     body +
     '</event>'

@@ -6,7 +6,7 @@
  */
 import { formatActionTime } from '../common/dates.js';
 import { el, parent, type XElement } from '../common/xnode.js';
-import { renderTextElement, renderXml, type RenderOptions } from '../aci/xml.js';
+import { renderPlainElement, renderTextElement, renderXml, type RenderOptions } from '../aci/xml.js';
 import type { ActionRecord } from './record.js';
 
 const seconds = (ms: number): string => String(Math.max(0, Math.floor(ms / 1000)));
@@ -14,23 +14,25 @@ const seconds = (ms: number): string => String(Math.max(0, Math.floor(ms / 1000)
 /** Receives the children of `<action>` in order. */
 interface RecordSink {
   text(name: string, value: string): void;
+  /** Text made by code that holds nothing XML must escape: digits, times, status names. */
+  plain(name: string, value: string): void;
   element(node: XElement): void;
 }
 
 /** The record as seen at `now` (durations of unfinished phases run up to `now`). */
 function writeActionRecord(record: ActionRecord, now: number, sink: RecordSink): void {
   sink.text('token', record.token);
-  sink.text('status', record.status);
-  sink.text('queued_time', formatActionTime(record.queuedAt));
+  sink.plain('status', record.status);
+  sink.plain('queued_time', formatActionTime(record.queuedAt));
   const waitedUntil = record.startedAt ?? record.endedAt ?? now;
-  sink.text('time_in_queue', seconds(waitedUntil - record.queuedAt));
+  sink.plain('time_in_queue', seconds(waitedUntil - record.queuedAt));
   if (record.startedAt !== undefined) {
-    sink.text('process_start_time', formatActionTime(record.startedAt));
-    sink.text('time_processing', seconds((record.endedAt ?? now) - record.startedAt));
+    sink.plain('process_start_time', formatActionTime(record.startedAt));
+    sink.plain('time_processing', seconds((record.endedAt ?? now) - record.startedAt));
   }
-  if (record.endedAt !== undefined) sink.text('process_end_time', formatActionTime(record.endedAt));
-  sink.text('priority', String(record.priority));
-  sink.text('attempts', String(record.attempts));
+  if (record.endedAt !== undefined) sink.plain('process_end_time', formatActionTime(record.endedAt));
+  sink.plain('priority', String(record.priority));
+  sink.plain('attempts', String(record.attempts));
   if (record.progress) sink.element(progressElement(record.progress.fraction, record.progress.stage));
   if (record.reports.length > 0) {
     sink.element(
@@ -49,6 +51,9 @@ class TreeSink implements RecordSink {
   text(name: string, value: string): void {
     this.children.push(el(name, value));
   }
+  plain(name: string, value: string): void {
+    this.children.push(el(name, value));
+  }
   element(node: XElement): void {
     this.children.push(node);
   }
@@ -59,6 +64,9 @@ class TextSink implements RecordSink {
   constructor(private readonly options: RenderOptions) {}
   text(name: string, value: string): void {
     this.out += renderTextElement(name, value, this.options);
+  }
+  plain(name: string, value: string): void {
+    this.out += renderPlainElement(name, value);
   }
   element(node: XElement): void {
     this.out += renderXml(node, this.options);
