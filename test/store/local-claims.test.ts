@@ -210,3 +210,20 @@ test('an action taken and ended before its start was committed: one commit write
     await store.close();
   }
 });
+
+test('a taken action read again behind a newer, better one is not handed out again once its start is committed', async () => {
+  const store = open();
+  try {
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'a' })] });
+    const [a] = store.take('Q', 1, 10);
+    // Enqueued ahead of the cursor: the queue is read again from the head while a's start is not
+    // committed, so that page holds urgent, then a (still Queued in its row).
+    await store.commit({ ...empty, enqueues: [newAction('Q', { label: 'urgent', priority: 7 })] });
+    const [urgent] = store.take('Q', 1, 11);
+    assert.equal(labelOf(urgent!), 'urgent');
+    await store.commit({ ...empty, starts: [a!, urgent!] });
+    assert.deepEqual(store.take('Q', 5, 12).map(labelOf), [], 'a runs once');
+  } finally {
+    await store.close();
+  }
+});

@@ -90,8 +90,13 @@ export class HandlerRunner {
     return this.o.handler;
   }
 
-  /** Events just committed (fast path): taken straight into the window when there is room. */
+  /**
+   * Events just committed (fast path): taken straight into the window when there is room. One at
+   * or behind the cursor was read from the outbox already: a store that commits on another thread
+   * lets a read see a commit before its events are offered.
+   */
   offer(row: EventRow): void {
+    if (row.seq <= this.cursor) return;
     if (this.backlog || this.stopping || this.windowSeqs.size >= this.o.windowSize) {
       this.backlog = true;
       this.nudge();
