@@ -2,11 +2,9 @@
  * Group commit: every enqueue, claim, settlement, error report, progress update and event delivery
  * outcome that arrives while one commit is in flight goes into the next batch, and the batch is one
  * store transaction.
- * Commits run in order, at most two at a time: the next starts as soon as the previous ends, or,
- * while one is in flight, as soon as the next batch is full (MAX_UNWRITTEN_STARTS starts wait for a
- * handoff), so a store that writes on another thread (sqlite/store-writer.ts) has the next batch
- * ready while it writes one. A caller's promise resolves only after its change committed, so a
- * token is answered and an event fired only once durable (decisions.md `Durability`).
+ * One commit at a time; the next starts as soon as the previous ends. A caller's promise resolves
+ * only after its change committed, so a token is answered and an event fired only once durable
+ * (decisions.md `Durability`).
  *
  * Why: a transaction per status change tops out near 5k/s with fsync and ~30k/s without; one
  * transaction per batch amortises the commit over everything that arrived meanwhile.
@@ -35,17 +33,13 @@ const emptyPending = (): Pending => ({ starts: [], enqueues: [], settlements: []
 
 /** Wait before retrying settlements whose commit failed (e.g. disk full). */
 const RETRY_AFTER_FAILURE_MS = 1000;
-/** Commits in flight at once (the second one planned while the first is written). */
-const MAX_IN_FLIGHT = 2;
 
 export class GroupCommitter {
   private pending = emptyPending();
   private scheduled = false;
-  private inFlight = 0;
-  /** The latest commit (they end in order). */
-  private latest: Promise<void> = Promise.resolve();
-  private readonly retryTimers = new Set<NodeJS.Timeout>();
-  private handoffWaiters: (() => void)[] = [];
+  private inFlight: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private commitWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: Store,
@@ -82,14 +76,10 @@ export class GroupCommitter {
     return this.pending.starts.length;
   }
 
-  /**
-   * Resolves when the pending batch is next handed to a commit: its starts no longer count as
-   * pending. Not when that commit ends: with a store that writes on another thread, slots run the
-   * next actions while it does.
-   */
-  nextHandoff(): Promise<void> {
+  /** Resolves after the next commit ends (successfully or not). */
+  nextCommit(): Promise<void> {
     return new Promise((resolve) => {
-      this.handoffWaiters.push(resolve);
+      this.commitWaiters.push(resolve);
       this.schedule();
     });
   }
@@ -125,16 +115,15 @@ export class GroupCommitter {
 
   /** Resolves when everything submitted so far has been committed (or failed). */
   async flush(): Promise<void> {
-    while (this.scheduled || this.inFlight > 0 || this.hasPending()) {
-      if (this.inFlight > 0) await this.latest;
+    while (this.scheduled || this.inFlight || this.hasPending()) {
+      if (this.inFlight) await this.inFlight;
       else if (this.hasPending()) await this.runBatch();
       else await new Promise((r) => setImmediate(r));
     }
   }
 
   close(): void {
-    for (const timer of this.retryTimers) clearTimeout(timer);
-    this.retryTimers.clear();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
   }
 
   private hasPending(): boolean {
@@ -143,30 +132,24 @@ export class GroupCommitter {
   }
 
   private schedule(): void {
-    if (this.scheduled || !this.mayStart()) return;
+    if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     // setImmediate lets every request and run that is ready in this turn join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      if (this.mayStart()) void this.runBatch();
+      if (!this.inFlight) void this.runBatch();
     });
-  }
-
-  /** Another commit may start: none is in flight, or one is and slots wait for this batch's handoff. */
-  private mayStart(): boolean {
-    return this.inFlight === 0 || (this.inFlight < MAX_IN_FLIGHT && this.handoffWaiters.length > 0);
   }
 
   private runBatch(): Promise<void> {
     const batch = this.pending;
     this.pending = emptyPending();
-    this.inFlight++;
     const run = this.commit(batch).finally(() => {
-      this.inFlight--;
-      if (this.hasPending() || this.handoffWaiters.length > 0) this.schedule();
+      this.inFlight = undefined;
+      this.commitWaiters.splice(0).forEach((resolve) => resolve());
+      if (this.hasPending()) this.schedule();
     });
-    this.latest = run;
-    this.handoffWaiters.splice(0).forEach((resolve) => resolve());
+    this.inFlight = run;
     return run;
   }
 
@@ -209,15 +192,13 @@ export class GroupCommitter {
     for (const d of p.deliveries) d.waiter.reject(error);
     for (const waiters of p.claims.values()) for (const w of waiters) w.resolve(undefined);
     if (p.starts.length + p.settlements.length + p.reports.length + p.progress.size === 0) return;
-    const timer = setTimeout(() => {
-      this.retryTimers.delete(timer);
+    this.retryTimer = setTimeout(() => {
       this.pending.starts.unshift(...p.starts);
       this.pending.settlements.push(...p.settlements);
       this.pending.reports.push(...p.reports);
       for (const [id, u] of p.progress) if (!this.pending.progress.has(id)) this.pending.progress.set(id, u);
       this.schedule();
     }, RETRY_AFTER_FAILURE_MS);
-    timer.unref();
-    this.retryTimers.add(timer);
+    this.retryTimer.unref();
   }
 }

@@ -222,7 +222,7 @@ export class Scheduler {
     const queue = state.registered.settings.name;
     const store = this.options.store;
     if (!store.take) return this.committer.claim(queue);
-    while (this.committer.pendingStarts >= MAX_UNWRITTEN_STARTS) await this.committer.nextHandoff();
+    while (this.committer.pendingStarts >= MAX_UNWRITTEN_STARTS) await this.committer.nextCommit();
     const [record] = store.take(queue, 1, this.clock());
     if (record) this.committer.start(record);
     return record;

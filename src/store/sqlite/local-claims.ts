@@ -11,7 +11,7 @@
  * the last row read. Measured: a statement costs ~17 µs however few rows it returns, and
  * re-reading from the head past the taken rows cost ~30 µs per take. A buffered row is handed out
  * as read: a cancel, pause, priority change or claim of a waiting row empties its queue's buffer
- * (control-actions.ts, commit-plan.ts), and a row that becomes waiting ahead of the cursor (a
+ * (control-actions.ts, commit-batch.ts), and a row that becomes waiting ahead of the cursor (a
  * higher priority, a resumed older row) empties the buffer and resets the cursor.
  *
  * A queue is `complete` when its last page came back short (nothing waits beyond the cursor) and
@@ -22,7 +22,7 @@
  * say so costs at most that long, never a lost action.
  *
  * Parameters of take: queue, max, now. Returns records best first (priority, then arrival).
- * Locking: reads outside any transaction; the start is written by a later commit (write-plan.ts).
+ * Locking: reads outside any transaction; the start is written inside the commit's transaction.
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
@@ -45,6 +45,7 @@ export class LocalClaims {
   private readonly first: Database.Statement<[string, number]>;
   private readonly samePriorityAfter: Database.Statement<[string, number, number, number]>;
   private readonly lowerPriority: Database.Statement<[string, number, number]>;
+  private readonly start: Database.Statement<[number, number]>;
 
   constructor(db: Database.Database) {
     // Whole start rows, a page per statement: a statement per row cost ~4 µs per action once reads
@@ -63,6 +64,9 @@ export class LocalClaims {
         `SELECT ${START_COLUMNS} FROM actions WHERE queue = ? AND status = 'Queued' AND priority < ? ORDER BY priority DESC, id LIMIT ?`,
       )
       .raw();
+    this.start = db.prepare<[number, number]>(
+      `UPDATE actions SET status = 'Processing', started_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'Queued'`,
+    );
   }
 
   take(queue: string, max: number, now: number): ActionRecord[] {
@@ -89,8 +93,8 @@ export class LocalClaims {
       if (page.length === 0) return undefined;
       const last = page[page.length - 1]!;
       this.cursors.set(queue, { id: last[0], priority: last[2] });
-      // A taken row still reads Queued until its start commits (on the writer thread, maybe not
-      // yet): kept in the buffer, it would be handed out again once its start committed.
+      // A taken row reads Queued until its start is committed: kept in the buffer behind a row
+      // handed out now, it would be handed out again once that commit released it.
       buffer = this.taken.size > 0 ? page.filter((row) => !this.taken.has(row[0])) : page;
       this.buffers.set(queue, buffer);
       if (buffer.length === 0) return this.nextCandidate(queue, now);
@@ -158,13 +162,13 @@ export class LocalClaims {
     this.complete.delete(queue);
   }
 
-  /** Actions taken whose start is not committed yet. */
-  get takenCount(): number {
-    return this.taken.size;
-  }
-
   isTaken(id: number): boolean {
     return this.taken.has(id);
+  }
+
+  /** Inside the commit transaction: write the start. Returns false if the row was not Queued. */
+  writeStart(record: ActionRecord): boolean {
+    return this.start.run(record.startedAt ?? Date.now(), record.id).changes === 1;
   }
 
   /** After the commit wrote the start. */

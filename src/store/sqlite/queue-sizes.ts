@@ -101,11 +101,6 @@ export class QueueSizeStage {
     this.sizes.persist(this.staged, this.lastChanged);
   }
 
-  /** The new last queue events, for a transaction that stores them itself (write-plan.ts). */
-  lastEvents(): [queue: string, last: QueueEventType][] {
-    return [...this.lastChanged].map((queue) => [queue, this.staged.get(queue)!.last]);
-  }
-
   /** After the transaction committed: the in-memory sizes follow. */
   publish(): void {
     this.sizes.publish(this.staged);

@@ -21,8 +21,7 @@ import {
 } from '../store.js';
 import { openDatabase, type Durability } from './database.js';
 import { QueueSizes } from './queue-sizes.js';
-import { prepareCommitPlanner, readsRows, type PlannedCommit } from './commit-plan.js';
-import { InThreadWriter, WriterThread, type StoreWriter } from './store-writer.js';
+import { prepareCommitBatch } from './commit-batch.js';
 import { prepareReadActions } from './read-actions.js';
 import { prepareControlActions } from './control-actions.js';
 import { prepareOutbox } from './outbox.js';
@@ -39,15 +38,13 @@ export interface SqliteStoreOptions {
   readonly log?: Logger;
 }
 
-const storeFailed = (what: string, e: unknown): TocsinError =>
-  e instanceof TocsinError ? e : new TocsinError('STORE_FAILED', `Datastore ${what} failed: ${(e as Error).message}`, { cause: e });
-
 /** Run a synchronous store operation, turning driver errors into STORE_FAILED. */
 function attempt<T>(what: string, fn: () => T): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (e) {
-    return Promise.reject(storeFailed(what, e));
+    if (e instanceof TocsinError) return Promise.reject(e);
+    return Promise.reject(new TocsinError('STORE_FAILED', `Datastore ${what} failed: ${(e as Error).message}`, { cause: e }));
   }
 }
 
@@ -55,14 +52,7 @@ export class SqliteStore implements Store {
   readonly capabilities = { shared: false, localClaims: true } as const;
   /** The open database, for the event outbox and tests. */
   readonly db: Database.Database;
-  private readonly planCommit: (batch: CommitBatch, inFlight: boolean) => PlannedCommit;
-  private readonly writer: StoreWriter;
-  /** Commits planned and not yet finished. */
-  private applying = 0;
-  /** When the next commit may be planned: the previous one planned, the previous other write done. */
-  private planGate: Promise<unknown> = Promise.resolve();
-  /** When every write asked so far is done. */
-  private idle: Promise<unknown> = Promise.resolve();
+  private readonly commitBatch: (batch: CommitBatch) => CommitResult;
   private readonly read: ReturnType<typeof prepareReadActions>;
   private readonly control: ReturnType<typeof prepareControlActions>;
   private readonly outbox: ReturnType<typeof prepareOutbox>;
@@ -81,8 +71,7 @@ export class SqliteStore implements Store {
     const onEventsStored: EventsStoredListener = (events) => this.eventListener(events);
     this.localClaims = new LocalClaims(this.db);
     this.outbox = prepareOutbox(this.db);
-    this.planCommit = prepareCommitPlanner(this.db, sizes, planner, onEventsStored, this.localClaims);
-    this.writer = opened.lock ? new WriterThread(options.file, opened.synchronous) : new InThreadWriter(this.db);
+    this.commitBatch = prepareCommitBatch(this.db, sizes, planner, onEventsStored, this.localClaims, this.outbox.applyDeliveries);
     this.read = prepareReadActions(this.db);
     this.control = prepareControlActions(this.db, sizes, onEventsStored, this.localClaims);
   }
@@ -96,37 +85,11 @@ export class SqliteStore implements Store {
     return this.localClaims.take(queue, max, now);
   }
 
-  /**
-   * Planned in order with the other writes, then applied by the writer while the next commit is
-   * planned (commit-plan.ts); one that reads rows waits for every earlier write to be done.
-   */
   commit(batch: CommitBatch): Promise<CommitResult> {
-    const planned = (readsRows(batch) ? this.idle : this.planGate).then(() => {
-      const p = this.planCommit(batch, this.applying > 0);
-      this.applying++;
-      return p;
-    });
-    const done = planned.then(
-      async (p) => {
-        try {
-          return p.finish(await this.writer.apply(p.plan));
-        } catch (e) {
-          p.failed();
-          throw storeFailed('commit', e);
-        } finally {
-          this.applying--;
-        }
-      },
-      (e) => {
-        throw storeFailed('commit', e);
-      },
-    );
-    this.planGate = planned.catch(() => {});
-    this.idle = Promise.all([this.idle, done.catch(() => {})]);
-    return done;
+    return attempt('commit', () => this.commitBatch(batch));
   }
   recoverInterrupted(): Promise<number> {
-    return this.serially('recovery', () => this.control.recover());
+    return attempt('recovery', () => this.control.recover());
   }
   getAction(token: string): Promise<ActionRecord | undefined> {
     return attempt('read', () => this.read.get(token));
@@ -138,34 +101,34 @@ export class SqliteStore implements Store {
     return attempt('read', () => this.read.queueCounts(queue));
   }
   cancel(token: string, now: number): Promise<ActionRecord | undefined> {
-    return this.serially('cancel', () => this.control.cancel(token, now));
+    return attempt('cancel', () => this.control.cancel(token, now));
   }
   changePriority(token: string, priority: number): Promise<ActionRecord | undefined> {
-    return this.serially('changePriority', () => this.control.changePriority(token, priority));
+    return attempt('changePriority', () => this.control.changePriority(token, priority));
   }
   pauseAction(token: string): Promise<ActionRecord | undefined> {
-    return this.serially('pause', () => this.control.pauseAction(token));
+    return attempt('pause', () => this.control.pauseAction(token));
   }
   resumeAction(token: string): Promise<ActionRecord | undefined> {
-    return this.serially('resume', () => this.control.resumeAction(token));
+    return attempt('resume', () => this.control.resumeAction(token));
   }
   setQueuePaused(queue: string, paused: boolean): Promise<void> {
-    return this.serially('pause', () => this.control.setQueuePaused(queue, paused));
+    return attempt('pause', () => this.control.setQueuePaused(queue, paused));
   }
   isQueuePaused(queue: string): Promise<boolean> {
     return attempt('read', () => this.read.isPaused(queue));
   }
   requestStop(token: string): Promise<boolean> {
-    return this.serially('stop', () => this.control.requestStop(token));
+    return attempt('stop', () => this.control.requestStop(token));
   }
   pendingStops(node: string): Promise<number[]> {
     return attempt('read', () => this.control.pendingStops(node));
   }
   duplicate(token: string, copy: NewAction): Promise<ActionRecord | 'full' | undefined> {
-    return this.serially('duplicate', () => this.control.duplicate(token, copy));
+    return attempt('duplicate', () => this.control.duplicate(token, copy));
   }
   purgeFinished(queues: readonly string[], endedBefore: number): Promise<number> {
-    return this.serially('purge', () => this.control.purge(queues, endedBefore));
+    return attempt('purge', () => this.control.purge(queues, endedBefore));
   }
   pendingEvents(handler: string, afterSeq: number, limit: number): Promise<EventRow[]> {
     return attempt('read', () => this.outbox.pendingEvents(handler, afterSeq, limit));
@@ -177,31 +140,12 @@ export class SqliteStore implements Store {
     return attempt('read', () => this.outbox.eventCounts());
   }
   redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]> {
-    return this.serially('redeliver', () => this.outbox.redeliver(handler, eventId, now));
+    return attempt('redeliver', () => this.outbox.redeliver(handler, eventId, now));
   }
   purgeDelivered(before: number): Promise<number> {
-    return this.serially('purge', () => this.outbox.purgeDelivered(before));
+    return attempt('purge', () => this.outbox.purgeDelivered(before));
   }
-  /**
-   * A write other than a commit (control actions, redelivery, purge, recovery) on this thread's
-   * connection: after every earlier write is done (commits are planned from what is committed),
-   * and before any later one. Reads do not wait: they see the last committed state.
-   */
-  private serially<T>(what: string, write: () => T): Promise<T> {
-    const run = this.idle.then(() => {
-      try {
-        return write();
-      } catch (e) {
-        throw storeFailed(what, e);
-      }
-    });
-    this.planGate = this.idle = run.catch(() => {});
-    return run;
-  }
-
   async close(): Promise<void> {
-    await this.idle;
-    await this.writer.close();
     // The checkpoint thread goes first: the last connection's close then finds the WAL copied back.
     await this.checkpointer?.close();
     return attempt('close', () => {
