@@ -180,6 +180,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     limits: { maxInputString: settings.server.maxInputString, maxBodyBytes: settings.server.maxRequestSize, maxFileUploadSize: settings.server.maxFileUploadSize },
     log,
   });
+  // Before any event is delivered: events of a section renamed only in case are its own.
+  for (const h of handlers.values()) {
+    const adopted = await store.adoptHandlerEvents(h.name);
+    if (adopted > 0) log.info('pending and failed events of a section spelled otherwise in case now go to this one', { handler: h.name, events: adopted });
+  }
   await scheduler.start();
   engine.start();
   const purger = new RetentionPurger(store, scheduler.queueNames(), settings.actions.finishedActionRetentionMs, log);

@@ -203,6 +203,11 @@ export interface Outbox {
   redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]>;
   /** Delete delivered events created before `before`. Failed ones are kept. */
   purgeDelivered(before: number): Promise<number>;
+  /**
+   * Pending and failed events stored for a handler section spelled otherwise only in case (the
+   * section was renamed so) become this handler's: IDOL section names ignore case. Returns how many.
+   */
+  adoptHandlerEvents(handler: string): Promise<number>;
 }
 
 /** Told of events right after the transaction that stored them committed (delivery fast path). */

@@ -151,3 +151,29 @@ test('a TextFileHandler write error (a read-only folder) is retried and delivere
     chmodSync(locked, 0o700);
   }
 });
+
+test('events waiting for a section renamed only in case ([filelog] → [FileLog]) are delivered by it after a restart', async () => {
+  const dir = tempDir('tocsin-events-');
+  const blocker = join(dir, 'blocker');
+  writeFileSync(blocker, 'a regular file where a folder should be\n');
+  const config = (section: string, file: string) => `${sleepConfig(`OnStart=${section}\nOnFinish=${section}`)}
+[${section}]
+LibraryName=TextFileHandler
+FilePath=${file}
+Retries=1000
+RetryInterval=20ms
+`;
+  const tokens = await withEventServer({ config: config('filelog', join(blocker, 'events.log')), dir }, async (s) => {
+    const sent = await Promise.all(Array.from({ length: 3 }, () => s.client.send('Sleep', { Seconds: '0' })));
+    await waitFor(async () => (await eventInfo(s.client, { State: 'pending' })).events.length === 6);
+    return sent;
+  });
+  const file = join(dir, 'renamed', 'events.log');
+  await withEventServer({ config: config('FileLog', file), dir }, async (s) => {
+    await waitFor(() => readLines(file).length === 6);
+    const finished = readEventFile(file).filter((e) => e['type'] === 'OnFinish').map((e) => String((e['action'] as Json)['token']));
+    assert.deepEqual(finished.sort(), [...tokens].sort());
+    await waitNoPending(s.client);
+    assert.ok(s.log.lines.some((l) => /spelled otherwise in case/.test(l)), 'the adoption is logged');
+  });
+});

@@ -81,6 +81,14 @@ export function prepareOutbox(db: Database.Database) {
        AND NOT EXISTS (SELECT 1 FROM events WHERE seq = ?)
        AND NOT EXISTS (SELECT 1 FROM events WHERE doc_id = ?)`,
   );
+  // The partial indexes hold exactly the pending and the failed rows, so this reads no others.
+  const adoptPending = db.prepare<[string, string, string]>(
+    `UPDATE events SET handler = ? WHERE state = 'pending' AND handler = ? COLLATE NOCASE AND handler <> ?`,
+  );
+  const adoptFailed = db.prepare<[string, string, string]>(
+    `UPDATE events SET handler = ? WHERE state = 'failed' AND handler = ? COLLATE NOCASE AND handler <> ?`,
+  );
+  const adopt = db.transaction((handler: string): number => adoptPending.run(handler, handler, handler).changes + adoptFailed.run(handler, handler, handler).changes);
   const purgeDelivered = db.transaction((before: number): number => {
     const documents = purgedDocuments.all(before);
     const purged = purge.run(before).changes;
@@ -127,6 +135,7 @@ export function prepareOutbox(db: Database.Database) {
     redeliver: (handler: string, eventId: string | undefined, now: number) =>
       eventId === undefined ? redeliverAll.all(now, handler) : redeliverOne.all(now, handler, eventId),
     purgeDelivered: (before: number): number => purgeDelivered(before),
+    adoptHandlerEvents: (handler: string): number => adopt(handler),
   };
 }
 

@@ -142,6 +142,9 @@ export class SqliteStore implements Store {
   redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]> {
     return attempt('redeliver', () => this.outbox.redeliver(handler, eventId, now));
   }
+  adoptHandlerEvents(handler: string): Promise<number> {
+    return attempt('adopt', () => this.outbox.adoptHandlerEvents(handler));
+  }
   purgeDelivered(before: number): Promise<number> {
     return attempt('purge', () => this.outbox.purgeDelivered(before));
   }
