@@ -92,8 +92,9 @@ export class HandlerRunner {
 
   /**
    * Events just committed (fast path): taken straight into the window when there is room. One at
-   * or behind the cursor was read from the outbox already: a store that commits on another thread
-   * lets a read see a commit before its events are offered.
+   * or behind the cursor was read from the outbox already: where a commit is not on the thread of
+   * the reads (another thread or process; session 4's writer thread showed it), a read can see a
+   * commit before its events are offered.
    */
   offer(row: EventRow): void {
     if (row.seq <= this.cursor) return;
