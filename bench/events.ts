@@ -14,6 +14,8 @@
  *     and run() entry (the line can be written before run() is entered), for OnFinish the return
  *     of run() (the document's `<time>` has only whole seconds);
  *   - peak RSS;
+ *   - the main thread's CPU time per action (lib/thread-cpu.ts), steadier than the rates on a
+ *     shared VM: it tells two builds apart in fewer runs;
  * and the ceiling: the same work with no queue (8-wide pool; per action `await noop()` and two
  * fs.writeSync appends of event documents to a file), with the ratio.
  *
