@@ -5,54 +5,11 @@
  * lease (a crash leaves them pending, and they are read again: at-least-once).
  */
 import type Database from 'better-sqlite3';
-import type { EventType } from '../../events/handler.js';
-import type { DeliveryOutcome, EventCount, EventFilter, EventRow, EventState } from '../store.js';
-import { WhereClause } from './where-clause.js';
-
-interface EventDbRow {
-  seq: number;
-  event_id: string;
-  type: string;
-  handler: string;
-  queue: string;
-  token: string | null;
-  document: string;
-  request: string;
-  state: string;
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  delivered_at: number | null;
-  last_error: string | null;
-}
-
-function toEventRow(r: EventDbRow): EventRow {
-  return {
-    seq: r.seq,
-    eventId: r.event_id,
-    type: r.type as EventType,
-    handler: r.handler,
-    queue: r.queue,
-    ...(r.token !== null ? { token: r.token } : {}),
-    document: r.document,
-    request: r.request,
-    state: r.state as EventState,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-  };
-}
-
-/** Event rows with their document (migrations.ts v2: a NULL doc_id means the row's own seq). */
-const EVENTS_WITH_DOCUMENTS = 'events e JOIN event_documents d ON d.id = COALESCE(e.doc_id, e.seq)';
-const EVENT_COLUMNS = 'e.*, d.document, d.request';
+import type { DeliveryOutcome } from '../store.js';
+import { prepareEventReads } from './event-reads.js';
 
 export function prepareOutbox(db: Database.Database) {
-  const pending = db.prepare<[string, number, number], EventDbRow>(
-    `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS} WHERE e.handler = ? AND e.state = 'pending' AND e.seq > ? ORDER BY e.seq LIMIT ?`,
-  );
+  const reads = prepareEventReads(db);
   // Deliveries mostly come back as runs of consecutive seqs (a handler takes its events in seq
   // order): a run is one range update, a walk along the table. Scattered seqs go in as one JSON
   // array instead. Measured: ranges cost ~0.6 of the JSON array's time per event.
@@ -64,7 +21,6 @@ export function prepareOutbox(db: Database.Database) {
   );
   const retry = db.prepare<[number, number, string, number]>(`UPDATE events SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?`);
   const failed = db.prepare<[number, string, number]>(`UPDATE events SET state = 'failed', attempts = ?, last_error = ? WHERE seq = ?`);
-  const counts = db.prepare<[], EventCount>('SELECT handler, state, COUNT(*) AS count FROM events GROUP BY handler, state');
   const redeliverOne = db.prepare<[number, string, string], number>(
     `UPDATE events SET state = 'pending', attempts = 0, next_attempt_at = ? WHERE handler = ? AND event_id = ? AND state = 'failed' RETURNING seq`,
   ).pluck();
@@ -114,24 +70,9 @@ export function prepareOutbox(db: Database.Database) {
     else for (const [first, last] of runs) deliveredRange.run(now, first, last);
   }
 
-  function list(f: EventFilter): EventRow[] {
-    const where = new WhereClause()
-      .in('state', f.states)
-      .in('type', f.types)
-      .add('handler = ? COLLATE NOCASE', f.handler)
-      .add('token = ?', f.token)
-      .add('event_id = ?', f.eventId)
-      .add('created_at > ?', f.createdAfter)
-      .add('created_at < ?', f.createdBefore);
-    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where} ORDER BY e.seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
-    return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
-  }
-
   return {
-    pendingEvents: (handler: string, afterSeq: number, limit: number) => pending.all(handler, afterSeq, limit).map(toEventRow),
+    ...reads,
     applyDeliveries,
-    listEvents: list,
-    eventCounts: () => counts.all(),
     redeliver: (handler: string, eventId: string | undefined, now: number) =>
       eventId === undefined ? redeliverAll.all(now, handler) : redeliverOne.all(now, handler, eventId),
     purgeDelivered: (before: number): number => purgeDelivered(before),

@@ -27,6 +27,7 @@ import { prepareControlActions } from './control-actions.js';
 import { prepareOutbox } from './outbox.js';
 import { LocalClaims } from './local-claims.js';
 import { Checkpointer } from './checkpointer.js';
+import { ReadThread } from './read-thread.js';
 import type { Logger } from '../../common/logger.js';
 
 export interface SqliteStoreOptions {
@@ -43,10 +44,12 @@ function attempt<T>(what: string, fn: () => T): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (e) {
-    if (e instanceof TocsinError) return Promise.reject(e);
-    return Promise.reject(new TocsinError('STORE_FAILED', `Datastore ${what} failed: ${(e as Error).message}`, { cause: e }));
+    return Promise.reject(storeFailed(what, e));
   }
 }
+
+const storeFailed = (what: string, e: unknown): TocsinError =>
+  e instanceof TocsinError ? e : new TocsinError('STORE_FAILED', `Datastore ${what} failed: ${(e as Error).message}`, { cause: e });
 
 export class SqliteStore implements Store {
   readonly capabilities = { shared: false, localClaims: true } as const;
@@ -60,12 +63,15 @@ export class SqliteStore implements Store {
   private readonly localClaims: LocalClaims;
   private readonly lock: Database.Database | undefined;
   private readonly checkpointer: Checkpointer | undefined;
+  /** EventInfo's scans, off this thread (none for ':memory:', which no other connection can open). */
+  private readonly reads: ReadThread | undefined;
 
   constructor(options: SqliteStoreOptions) {
     const opened = openDatabase(options.file, options.durability);
     this.db = opened.db;
     this.lock = opened.lock;
     this.checkpointer = opened.lock ? new Checkpointer(options.file, opened.synchronous, options.log) : undefined;
+    this.reads = opened.lock ? new ReadThread(options.file) : undefined;
     const planner = options.planner ?? NO_EVENTS;
     const sizes = new QueueSizes(this.db, planner);
     const onEventsStored: EventsStoredListener = (events) => this.eventListener(events);
@@ -134,9 +140,11 @@ export class SqliteStore implements Store {
     return attempt('read', () => this.outbox.pendingEvents(handler, afterSeq, limit));
   }
   listEvents(filter: EventFilter): Promise<EventRow[]> {
+    if (this.reads) return this.reads.listEvents(filter).catch((e: unknown) => Promise.reject(storeFailed('read', e)));
     return attempt('read', () => this.outbox.listEvents(filter));
   }
   eventCounts(): Promise<EventCount[]> {
+    if (this.reads) return this.reads.eventCounts().catch((e: unknown) => Promise.reject(storeFailed('read', e)));
     return attempt('read', () => this.outbox.eventCounts());
   }
   redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]> {
@@ -149,6 +157,7 @@ export class SqliteStore implements Store {
     return attempt('purge', () => this.outbox.purgeDelivered(before));
   }
   async close(): Promise<void> {
+    await this.reads?.close();
     // The checkpoint thread goes first: the last connection's close then finds the WAL copied back.
     await this.checkpointer?.close();
     return attempt('close', () => {

@@ -1,0 +1,75 @@
+/**
+ * Reading the outbox: a handler's pending events in seq order, listings for EventInfo, counts per
+ * handler and state. Read-only: used by the store's connection and by the read thread's
+ * (read-thread.ts), which runs the listings and counts that scan the table.
+ */
+import type Database from 'better-sqlite3';
+import type { EventType } from '../../events/handler.js';
+import type { EventCount, EventFilter, EventRow, EventState } from '../store.js';
+import { WhereClause } from './where-clause.js';
+
+interface EventDbRow {
+  seq: number;
+  event_id: string;
+  type: string;
+  handler: string;
+  queue: string;
+  token: string | null;
+  document: string;
+  request: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: number;
+  created_at: number;
+  delivered_at: number | null;
+  last_error: string | null;
+}
+
+function toEventRow(r: EventDbRow): EventRow {
+  return {
+    seq: r.seq,
+    eventId: r.event_id,
+    type: r.type as EventType,
+    handler: r.handler,
+    queue: r.queue,
+    ...(r.token !== null ? { token: r.token } : {}),
+    document: r.document,
+    request: r.request,
+    state: r.state as EventState,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    createdAt: r.created_at,
+    ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
+    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
+  };
+}
+
+/** Event rows with their document (migrations.ts v2: a NULL doc_id means the row's own seq). */
+const EVENTS_WITH_DOCUMENTS = 'events e JOIN event_documents d ON d.id = COALESCE(e.doc_id, e.seq)';
+const EVENT_COLUMNS = 'e.*, d.document, d.request';
+
+export function prepareEventReads(db: Database.Database) {
+  const pending = db.prepare<[string, number, number], EventDbRow>(
+    `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS} WHERE e.handler = ? AND e.state = 'pending' AND e.seq > ? ORDER BY e.seq LIMIT ?`,
+  );
+  const counts = db.prepare<[], EventCount>('SELECT handler, state, COUNT(*) AS count FROM events GROUP BY handler, state');
+
+  function list(f: EventFilter): EventRow[] {
+    const where = new WhereClause()
+      .in('state', f.states)
+      .in('type', f.types)
+      .add('handler = ? COLLATE NOCASE', f.handler)
+      .add('token = ?', f.token)
+      .add('event_id = ?', f.eventId)
+      .add('created_at > ?', f.createdAfter)
+      .add('created_at < ?', f.createdBefore);
+    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where} ORDER BY e.seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+    return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
+  }
+
+  return {
+    pendingEvents: (handler: string, afterSeq: number, limit: number): EventRow[] => pending.all(handler, afterSeq, limit).map(toEventRow),
+    listEvents: list,
+    eventCounts: (): EventCount[] => counts.all(),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * EventInfo's counts and listings run on the store's read thread (read-thread.ts): they see what
+ * is committed, and the event loop keeps turning while they scan.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { newAction, TestPlanner } from './store-conformance.js';
+import { tempDir } from '../helpers/server.js';
+
+const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+
+test('counting 100,000 events leaves the event loop turning, and the counts and listings are those committed', async () => {
+  const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TestPlanner() });
+  try {
+    const insert = store.db.prepare(`INSERT INTO events (event_id, type, handler, queue, token, state, next_attempt_at, created_at) VALUES (?, 'OnFinish', ?, 'Q', 't', ?, 1, 1)`);
+    store.db.transaction(() => {
+      for (let i = 0; i < 100_000; i++) insert.run(`e${i}`, i % 2 === 0 ? 'A' : 'B', i % 1000 === 0 ? 'failed' : 'delivered');
+    })();
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      turns++;
+      if (!done) setImmediate(spin);
+    };
+    const counting = store.eventCounts().finally(() => (done = true));
+    setImmediate(spin);
+    const counts = await counting;
+    assert.ok(turns >= 10, `the event loop turned ${turns} times while the count ran`);
+    const count = (handler: string, state: string) => counts.find((c) => c.handler === handler && c.state === state)?.count;
+    assert.deepEqual([count('A', 'delivered'), count('A', 'failed'), count('B', 'delivered'), count('B', 'failed')], [49_900, 100, 50_000, undefined]);
+
+    // A commit made on the store's connection is seen by the next read.
+    await store.commit({ ...empty, now: 5, enqueues: [newAction('Q')], claims: [{ queue: 'Q', max: 1 }] });
+    const [newest] = await store.listEvents({ descending: true, limit: 1 });
+    assert.deepEqual([newest?.type, newest?.state, newest?.handler], ['OnStart', 'pending', 'H']);
+    assert.equal((await store.eventCounts()).find((c) => c.handler === 'H')?.count, 1);
+  } finally {
+    await store.close();
+  }
+});
