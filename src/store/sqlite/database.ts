@@ -50,6 +50,9 @@ export function openDatabase(file: string, durability: Durability): OpenedDataba
     db.pragma('wal_autocheckpoint = 0');
     db.pragma('foreign_keys = ON');
     migrate(db);
+    // From here on a locked database (the checkpoint thread's RESTART) fails at once, and the
+    // store retries on a timer (sqlite-store.ts `attempt`): the busy handler would sleep the thread.
+    db.pragma('busy_timeout = 0');
     return { db, lock, synchronous };
   } catch (e) {
     lock.close();

@@ -3,6 +3,7 @@
  * synchronous; its answers are wrapped in promises to keep the Store interface backend-neutral.
  */
 import type Database from 'better-sqlite3';
+import { setTimeout as delay } from 'node:timers/promises';
 import { TocsinError } from '../../common/errors.js';
 import type { ActionRecord } from '../../queue/record.js';
 import {
@@ -39,12 +40,42 @@ export interface SqliteStoreOptions {
   readonly log?: Logger;
 }
 
-/** Run a synchronous store operation, turning driver errors into STORE_FAILED. */
+/**
+ * How long an operation that finds the database locked keeps trying. The lock is the checkpoint
+ * thread's RESTART (checkpoint-worker.ts), held for a few ms, at most its own busy timeout.
+ */
+const BUSY_LIMIT_MS = 10_000;
+const BUSY_RETRY_MAX_MS = 20;
+
+const isBusy = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+};
+
+/**
+ * Run a synchronous store operation, turning driver errors into STORE_FAILED. One that finds the
+ * database locked is tried again on a timer rather than in SQLite's busy handler, which sleeps
+ * the thread (and this thread is the server's); its transaction was rolled back, so running it
+ * again is safe.
+ */
 function attempt<T>(what: string, fn: () => T): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (e) {
-    return Promise.reject(storeFailed(what, e));
+    return isBusy(e) ? retryWhileBusy(what, fn) : Promise.reject(storeFailed(what, e));
+  }
+}
+
+async function retryWhileBusy<T>(what: string, fn: () => T): Promise<T> {
+  const deadline = Date.now() + BUSY_LIMIT_MS;
+  for (let wait = 1; ; wait = Math.min(wait * 2, BUSY_RETRY_MAX_MS)) {
+    await delay(wait);
+    try {
+      return fn();
+    } catch (e) {
+      if (!isBusy(e)) throw storeFailed(what, e);
+      if (Date.now() >= deadline) throw storeFailed(what, new Error(`the database stayed locked for ${BUSY_LIMIT_MS / 1000} s`, { cause: e }));
+    }
   }
 }
 
