@@ -90,6 +90,11 @@ export class HandlerRunner {
     return this.o.handler;
   }
 
+  /** Events of this handler held in memory (in flight, waiting or retrying): at most windowSize. */
+  get held(): number {
+    return this.windowSeqs.size;
+  }
+
   /**
    * Events just committed (fast path): taken straight into the window when there is room. One at
    * or behind the cursor was read from the outbox already: where a commit is not on the thread of
