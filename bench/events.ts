@@ -38,7 +38,7 @@ import { startBenchServer } from './lib/server.js';
 import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
 import { threadCpuMs } from './lib/thread-cpu.js';
-import { CommitProbe, describeCommits, type CommitStats } from './lib/commit-probe.js';
+import { CommitProbe, describeCommits, type ClaimTimes, type CommitStats } from './lib/commit-probe.js';
 import { runPool } from './lib/pool.js';
 import { runBenchScript, runInChild, type Durability } from './lib/child.js';
 import { latencies, mb, ms, perSecond, rate, verdict, type LatencySummary } from './lib/stats.js';
@@ -88,8 +88,53 @@ LibraryName=TimedTextFile
 FilePath=%DIR%/events.log
 `;
 
-/** TextFileHandler, with the time each line was written noted under `token|type`. */
-function timedTextFile(written: Map<string, number>, lines: Countdown): HandlerFactory {
+/** The moments noted per action, as slots of its entry in `Marks`. */
+const CLAIMED = 0;
+const STARTED = 1;
+const RETURNED = 2;
+const ON_START_WRITTEN = 3;
+const ON_FINISH_WRITTEN = 4;
+
+/**
+ * The probes' record: per action (by token), one array of its moments (NaN: not yet). One entry
+ * per action, not one per moment under a `token|type` string: the probes' own allocations were
+ * ~10 % of the main thread's time (GC included) in the measured part.
+ */
+class Marks {
+  private readonly byToken = new Map<string, Float64Array>();
+
+  set(token: string, slot: number, at: number): void {
+    let marks = this.byToken.get(token);
+    if (!marks) {
+      marks = new Float64Array(5).fill(Number.NaN);
+      this.byToken.set(token, marks);
+    }
+    marks[slot] = at;
+  }
+
+  /** The moment, or undefined if it was not noted. */
+  get(token: string, slot: number): number | undefined {
+    const at = this.byToken.get(token)?.[slot];
+    return at === undefined || Number.isNaN(at) ? undefined : at;
+  }
+
+  clear(): void {
+    this.byToken.clear();
+  }
+
+  /** The claim slot, as the commit probe's `ClaimTimes`. */
+  claims(): ClaimTimes {
+    return {
+      get: (token) => this.get(token, CLAIMED),
+      has: (token) => this.get(token, CLAIMED) !== undefined,
+      set: (token, at) => this.set(token, CLAIMED, at),
+      clear: () => this.clear(),
+    };
+  }
+}
+
+/** TextFileHandler, with the time each line was written noted in `marks`. */
+function timedTextFile(marks: Marks, lines: Countdown): HandlerFactory {
   return {
     libraryName: 'TimedTextFile',
     defaultPolicy: textFileHandlerFactory.defaultPolicy,
@@ -99,7 +144,7 @@ function timedTextFile(written: Map<string, number>, lines: Countdown): HandlerF
       const handler: EventHandler = {
         async deliver(event, signal) {
           await inner.deliver(event, signal);
-          written.set(`${event.token}|${event.type}`, now());
+          marks.set(event.token!, event.type === 'OnStart' ? ON_START_WRITTEN : ON_FINISH_WRITTEN, now());
           lines.tick();
         },
         close: () => inner.close(),
@@ -120,32 +165,27 @@ async function outboxDrained(eventCounts: () => Promise<{ state: string; count: 
 
 /** One scenario, in this (child) process. */
 async function runScenario(s: EventsScenario): Promise<EventsResult> {
-  const started = new Map<string, number>();
-  const returned = new Map<string, number>();
-  const written = new Map<string, number>();
+  const marks = new Marks();
   const noop: AsyncActionDefinition = {
     name: 'Noop',
     run: async (ctx) => {
-      started.set(ctx.token, now());
-      returned.set(ctx.token, now());
+      marks.set(ctx.token, STARTED, now());
+      marks.set(ctx.token, RETURNED, now());
     },
   };
   const lines = new Countdown();
   const settled = new Countdown();
-  const bench = await startBenchServer({ config: config(s.durability), actions: [noop], handlers: [timedTextFile(written, lines)] });
+  const bench = await startBenchServer({ config: config(s.durability), actions: [noop], handlers: [timedTextFile(marks, lines)] });
   const { scheduler, store } = bench.server;
   scheduler.onSettled(() => settled.tick());
   // OnStart's status change is the claim transaction: its events are handed to delivery before
   // commit() returns, and run() is entered after that, so neither would do.
-  const probe = new CommitProbe(store);
+  const probe = new CommitProbe(store, marks.claims());
   try {
     const submitAll = (n: number) => Promise.all(Array.from({ length: n }, () => scheduler.submit('Noop', [])));
     await Promise.all([settled.expect(s.warmup), lines.expect(2 * s.warmup), submitAll(s.warmup)]);
     await outboxDrained(() => store.eventCounts());
-    started.clear();
-    returned.clear();
-    written.clear();
-    probe.reset();
+    probe.reset(); // clears the marks too
 
     const rss = new PeakRss();
     const cpu0 = threadCpuMs();
@@ -160,9 +200,9 @@ async function runScenario(s: EventsScenario): Promise<EventsResult> {
     const mainCpuUsPerAction = cpu0 !== undefined && cpu1 !== undefined ? ((cpu1 - cpu0) * 1000) / s.actions : undefined;
     // The status change: the earlier of the claim transaction and run() entry (with local claims
     // run() starts first and the start is committed after).
-    const onStart = tokens.map((t) => written.get(`${t}|OnStart`)! - Math.min(probe.claimedAt.get(t) ?? Infinity, started.get(t)!));
-    const runLag = tokens.map((t) => started.get(t)! - probe.claimedAt.get(t)!);
-    const onFinish = tokens.map((t) => written.get(`${t}|OnFinish`)! - returned.get(t)!);
+    const onStart = tokens.map((t) => marks.get(t, ON_START_WRITTEN)! - Math.min(marks.get(t, CLAIMED) ?? Infinity, marks.get(t, STARTED)!));
+    const runLag = tokens.map((t) => marks.get(t, STARTED)! - marks.get(t, CLAIMED)!);
+    const onFinish = tokens.map((t) => marks.get(t, ON_FINISH_WRITTEN)! - marks.get(t, RETURNED)!);
     const linesInFile = readFileSync(join(bench.dir, 'events.log'), 'utf8').split('\n').length - 1;
     return {
       ...s,

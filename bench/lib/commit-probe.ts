@@ -17,12 +17,22 @@ export interface CommitStats {
   readonly busyMs: number;
 }
 
+/** Where the probe notes claim times: a Map, or a bench's own per-action record (events.ts). */
+export interface ClaimTimes {
+  get(token: string): number | undefined;
+  has(token: string): boolean;
+  set(token: string, at: number): unknown;
+  clear(): void;
+}
+
 export class CommitProbe {
-  /** Token → when the transaction that claimed it (or wrote its start) began (epoch ms). */
-  readonly claimedAt = new Map<string, number>();
   private stats = { commits: 0, enqueueCommits: 0, enqueues: 0, claims: 0, settlements: 0, busyMs: 0 };
 
-  constructor(store: SqliteStore) {
+  /** `claimedAt`: token → when the transaction that claimed it (or wrote its start) began (epoch ms). */
+  constructor(
+    store: SqliteStore,
+    readonly claimedAt: ClaimTimes = new Map<string, number>(),
+  ) {
     const commit = store.commit.bind(store);
     store.commit = async (batch) => {
       const t = now();
