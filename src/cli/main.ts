@@ -24,10 +24,14 @@ function program(): Command {
 
   cli
     .command('check-config')
-    .argument('<file>', 'config file')
+    .argument('[file]', 'config file')
+    // Also as an option, the way `serve` takes it.
+    .option('-c, --config <file>', 'config file (instead of the argument)')
     .description('validate a config file and print every problem with file:line (exit 1 on any error)')
-    .action((file: string) => {
-      process.exitCode = checkConfig(file);
+    .action((file: string | undefined, options: { config?: string }, command: Command) => {
+      const path = file ?? options.config;
+      if (path === undefined) command.error("error: check-config needs the config file: tocsin check-config FILE (or --config FILE)");
+      process.exitCode = checkConfig(path);
     });
 
   cli

@@ -38,6 +38,18 @@ test('check-config on a good config exits 0 and reports no errors', async () => 
   assert.equal(r.stdout.trim(), `${file}: 0 errors, 0 warnings`);
 });
 
+test('check-config also takes the file as --config (or -c), the way serve does, and says what it needs without one', async () => {
+  const file = writeConfig(tempDir(), `[Actions]\nOnFinish=NoSuchHandler\n`);
+  for (const flag of ['--config', '-c']) {
+    const r = await tocsin(['check-config', flag, file]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: error: \\[Actions\\] OnFinish`));
+  }
+  const none = await tocsin(['check-config']);
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /check-config needs the config file/);
+});
+
 test('check-config accepts the example config shipped in config/tocsin.cfg', async () => {
   const r = await tocsin(['check-config', 'config/tocsin.cfg']);
   assert.equal(r.code, 0, r.stdout + r.stderr);
