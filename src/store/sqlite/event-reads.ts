@@ -1,12 +1,13 @@
 /**
  * Reading the outbox: a handler's pending events in seq order, listings for EventInfo, counts per
- * handler and state. Read-only: used by the store's connection and by the read thread's
- * (read-thread.ts), which runs the listings and counts that scan the table.
+ * handler and state (event-totals.ts). Read-only: used by the store's connection and by the read
+ * thread's (read-thread.ts), which runs the listings (they can scan the table) and the counts.
  */
 import type Database from 'better-sqlite3';
 import type { EventType } from '../../events/handler.js';
 import type { EventCount, EventFilter, EventRow, EventState } from '../store.js';
 import { WhereClause } from './where-clause.js';
+import { prepareEventCounts } from './event-totals.js';
 
 interface EventDbRow {
   seq: number;
@@ -52,7 +53,7 @@ export function prepareEventReads(db: Database.Database) {
   const pending = db.prepare<[string, number, number], EventDbRow>(
     `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS} WHERE e.handler = ? AND e.state = 'pending' AND e.seq > ? ORDER BY e.seq LIMIT ?`,
   );
-  const counts = db.prepare<[], EventCount>('SELECT handler, state, COUNT(*) AS count FROM events GROUP BY handler, state');
+  const counts = prepareEventCounts(db);
 
   function list(f: EventFilter): EventRow[] {
     const where = new WhereClause()
@@ -70,6 +71,6 @@ export function prepareEventReads(db: Database.Database) {
   return {
     pendingEvents: (handler: string, afterSeq: number, limit: number): EventRow[] => pending.all(handler, afterSeq, limit).map(toEventRow),
     listEvents: list,
-    eventCounts: (): EventCount[] => counts.all(),
+    eventCounts: (): EventCount[] => counts(),
   };
 }

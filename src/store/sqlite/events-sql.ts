@@ -4,7 +4,8 @@
  *
  * Parameters: the NewEvents of one transaction, the handlers of one event one after another (the
  * planner makes them together); returns the stored rows (with their seqs), so the delivery engine
- * can take them from memory once the transaction commits. Locking: inside the caller's transaction.
+ * can take them from memory once the transaction commits. Also adds them to the totals per handler
+ * (event-totals.ts). Locking: inside the caller's transaction.
  *
  * Seqs are assigned here, as SQLite would (the largest so far plus one, row after row), so that
  * all rows and documents go in with a few multi-row statements: an event's document has the seq
@@ -13,8 +14,10 @@
 import type Database from 'better-sqlite3';
 import type { EventRow, NewEvent } from '../store.js';
 import { prepareMultiRowInsert } from './multi-row-insert.js';
+import { prepareEventTotals } from './event-totals.js';
 
 export function prepareAppendEvents(db: Database.Database): (events: readonly NewEvent[]) => EventRow[] {
+  const totals = prepareEventTotals(db);
   const lastSeq = db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM events').pluck();
   const insertEvents = prepareMultiRowInsert(db, 'INSERT INTO events (seq, event_id, type, handler, queue, token, doc_id, next_attempt_at, created_at)', 9);
   const insertDocuments = prepareMultiRowInsert(db, 'INSERT INTO event_documents (id, document, request)', 3);
@@ -26,8 +29,10 @@ export function prepareAppendEvents(db: Database.Database): (events: readonly Ne
     const rows: EventRow[] = [];
     let lastEventId: string | undefined;
     let documentId = 0;
+    const perHandler = new Map<string, number>();
     for (const e of events) {
       seq++;
+      perHandler.set(e.handler, (perHandler.get(e.handler) ?? 0) + 1);
       const shared = e.eventId === lastEventId;
       if (!shared) {
         lastEventId = e.eventId;
@@ -53,6 +58,7 @@ export function prepareAppendEvents(db: Database.Database): (events: readonly Ne
     }
     insertEvents(eventValues);
     insertDocuments(documentValues);
+    totals.tally(perHandler);
     return rows;
   };
 }

@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryOutcome } from '../store.js';
 import { prepareEventReads } from './event-reads.js';
+import { prepareEventTotals } from './event-totals.js';
 
 export function prepareOutbox(db: Database.Database) {
   const reads = prepareEventReads(db);
@@ -32,6 +33,10 @@ export function prepareOutbox(db: Database.Database) {
     `SELECT DISTINCT COALESCE(doc_id, seq) FROM events WHERE state = 'delivered' AND created_at < ?`,
   ).pluck();
   const purge = db.prepare<[number]>(`DELETE FROM events WHERE state = 'delivered' AND created_at < ?`);
+  const purgedPerHandler = db.prepare<[number], { handler: string; count: number }>(
+    `SELECT handler, COUNT(*) AS count FROM events WHERE state = 'delivered' AND created_at < ? GROUP BY handler`,
+  );
+  const totals = prepareEventTotals(db);
   const dropOrphan = db.prepare<[number, number, number]>(
     `DELETE FROM event_documents WHERE id = ?
        AND NOT EXISTS (SELECT 1 FROM events WHERE seq = ?)
@@ -44,9 +49,14 @@ export function prepareOutbox(db: Database.Database) {
   const adoptFailed = db.prepare<[string, string, string]>(
     `UPDATE events SET handler = ? WHERE state = 'failed' AND handler = ? COLLATE NOCASE AND handler <> ?`,
   );
-  const adopt = db.transaction((handler: string): number => adoptPending.run(handler, handler, handler).changes + adoptFailed.run(handler, handler, handler).changes);
+  const adopt = db.transaction((handler: string): number => {
+    const adopted = adoptPending.run(handler, handler, handler).changes + adoptFailed.run(handler, handler, handler).changes;
+    if (adopted > 0) totals.recount(handler);
+    return adopted;
+  });
   const purgeDelivered = db.transaction((before: number): number => {
     const documents = purgedDocuments.all(before);
+    totals.untally(purgedPerHandler.all(before));
     const purged = purge.run(before).changes;
     for (const id of documents) dropOrphan.run(id, id, id);
     return purged;
