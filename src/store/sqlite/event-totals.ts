@@ -9,6 +9,8 @@
  * Why: EventInfo counted with `GROUP BY handler, state` over the whole table: 420-730 ms per
  * 1,000,000 events (on the read thread since session 4); now 0.2-0.6 ms. An operator's view asks
  * for counts often.
+ * Locking: tally, untally and recount run inside the caller's transaction; the counts read in a
+ * read transaction of their own.
  */
 import type Database from 'better-sqlite3';
 import type { EventCount, EventState } from '../store.js';
