@@ -14,22 +14,35 @@ interface QueueState {
   last: QueueEventType;
 }
 
+/**
+ * Every queue's state is read from the table at once, when the store opens and after a bulk change
+ * (`reset`), never lazily: a read inside a transaction would see that transaction's own writes,
+ * and a start or Cancel written before the first read of its queue was then counted twice (after a
+ * restart, MaximumQueueSize let one action too many in). A queue missing from the map therefore
+ * has nothing waiting and has fired no queue event.
+ */
 export class QueueSizes {
   private readonly states = new Map<string, QueueState>();
-  private readonly countWaiting: Database.Statement<[string], number>;
-  private readonly readLast: Database.Statement<[string], string>;
+  private readonly countWaiting: Database.Statement<[], { queue: string; size: number }>;
+  private readonly readLast: Database.Statement<[], { name: string; last: QueueEventType }>;
   private readonly writeLast: Database.Statement<[string, string]>;
 
   constructor(db: Database.Database, private readonly planner: EventPlanner) {
-    this.countWaiting = db
-      .prepare<[string], number>(
-        `SELECT COUNT(*) FROM actions WHERE queue = ? AND (status = 'Queued' OR (status = 'Paused' AND started_at IS NULL))`,
-      )
-      .pluck();
-    this.readLast = db.prepare<[string], string>('SELECT last_event FROM queues WHERE name = ?').pluck();
+    this.countWaiting = db.prepare<[], { queue: string; size: number }>(
+      `SELECT queue, COUNT(*) AS size FROM actions WHERE status = 'Queued' OR (status = 'Paused' AND started_at IS NULL) GROUP BY queue`,
+    );
+    this.readLast = db.prepare<[], { name: string; last: QueueEventType }>('SELECT name, last_event AS last FROM queues');
     this.writeLast = db.prepare<[string, string]>(
       `INSERT INTO queues (name, last_event) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_event = excluded.last_event`,
     );
+    this.loadAll();
+  }
+
+  /** Outside any transaction: every queue with a waiting action or a stored last event. */
+  private loadAll(): void {
+    this.states.clear();
+    for (const { name, last } of this.readLast.all()) this.states.set(name, { size: 0, last });
+    for (const { queue, size } of this.countWaiting.all()) this.load(queue).size = size;
   }
 
   /** Start a transaction-scoped view. */
@@ -42,12 +55,11 @@ export class QueueSizes {
     return this.load(queue).size;
   }
 
-  /** @internal */
+  /** @internal The committed state (a queue not seen yet: empty, last event QueueEmpty). */
   load(queue: string): QueueState {
     let state = this.states.get(queue);
     if (!state) {
-      const last = (this.readLast.get(queue) ?? 'QueueEmpty') as QueueEventType;
-      state = { size: this.countWaiting.get(queue) ?? 0, last };
+      state = { size: 0, last: 'QueueEmpty' };
       this.states.set(queue, state);
     }
     return state;
@@ -68,9 +80,9 @@ export class QueueSizes {
     return this.planner;
   }
 
-  /** Forget cached sizes (after a bulk change such as crash recovery). */
+  /** Read every queue's state again (after a bulk change such as crash recovery; outside a transaction). */
   reset(): void {
-    this.states.clear();
+    this.loadAll();
   }
 }
 

@@ -1,0 +1,58 @@
+/**
+ * The SQLite store's queue sizes (actions waiting to start) are kept in memory (queue-sizes.ts) and
+ * must agree with the table from the first transaction after a (re)start on: a start or a Cancel
+ * that is a queue's first change after a restart counts once, so MaximumQueueSize (decisions.md
+ * "Asynchronous actions") refuses exactly at the limit.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { newAction } from './store-conformance.js';
+import { tempDir } from '../helpers/server.js';
+
+const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const MAX = 3;
+
+/** A store on `file` holding MAX waiting actions of queue Q, closed; returns their tokens. */
+async function fullQueue(file: string): Promise<string[]> {
+  const store = new SqliteStore({ file, durability: 'process' });
+  try {
+    const { enqueued } = await store.commit({ ...empty, now: 1, enqueues: Array.from({ length: MAX }, () => newAction('Q', { maxQueueSize: MAX })) });
+    return enqueued.map((r) => (r as { token: string }).token);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Two enqueues at MaximumQueueSize=MAX: with MAX-1 waiting, the first fits and the second is refused. */
+async function assertOneMoreFits(store: SqliteStore): Promise<void> {
+  const { enqueued } = await store.commit({ ...empty, now: 3, enqueues: [newAction('Q', { maxQueueSize: MAX }), newAction('Q', { maxQueueSize: MAX })] });
+  assert.deepEqual(enqueued.map((r) => (r === 'full' ? 'full' : 'queued')), ['queued', 'full']);
+  assert.equal((await store.queueCounts('Q')).queued, MAX);
+}
+
+test('after a restart, a start that is the queue first change counts once: MaximumQueueSize refuses at the limit', async () => {
+  const file = join(tempDir(), 'tocsin.db');
+  await fullQueue(file);
+  const store = new SqliteStore({ file, durability: 'process' });
+  try {
+    const [record] = store.take('Q', 1, 2);
+    await store.commit({ ...empty, now: 2, starts: [record!] });
+    await assertOneMoreFits(store);
+  } finally {
+    await store.close();
+  }
+});
+
+test('after a restart, a Cancel that is the queue first change counts once: MaximumQueueSize refuses at the limit', async () => {
+  const file = join(tempDir(), 'tocsin.db');
+  const [first] = await fullQueue(file);
+  const store = new SqliteStore({ file, durability: 'process' });
+  try {
+    assert.equal((await store.cancel(first!, 2))?.status, 'Cancelled');
+    await assertOneMoreFits(store);
+  } finally {
+    await store.close();
+  }
+});
