@@ -2,13 +2,13 @@
  * The SQLite store's queue sizes (actions waiting to start) are kept in memory (queue-sizes.ts) and
  * must agree with the table from the first transaction after a (re)start on: a start or a Cancel
  * that is a queue's first change after a restart counts once, so MaximumQueueSize (decisions.md
- * "Asynchronous actions") refuses exactly at the limit.
+ * "Asynchronous actions") refuses exactly at the limit and QueueEmpty fires with the last start.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { newAction } from './store-conformance.js';
+import { newAction, TestPlanner } from './store-conformance.js';
 import { tempDir } from '../helpers/server.js';
 
 const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
@@ -52,6 +52,29 @@ test('after a restart, a Cancel that is the queue first change counts once: Maxi
   try {
     assert.equal((await store.cancel(first!, 2))?.status, 'Cancelled');
     await assertOneMoreFits(store);
+  } finally {
+    await store.close();
+  }
+});
+
+test('after a restart, QueueEmpty fires when the last waiting action starts, not one before', async () => {
+  const file = join(tempDir(), 'tocsin.db');
+  const planner = () => Object.assign(new TestPlanner(), { fullAt: MAX });
+  const first = new SqliteStore({ file, durability: 'process', planner: planner() });
+  try {
+    await first.commit({ ...empty, now: 1, enqueues: Array.from({ length: MAX }, () => newAction('Q')) });
+  } finally {
+    await first.close();
+  }
+  const store = new SqliteStore({ file, durability: 'process', planner: planner() });
+  try {
+    const queueEvents = async () => (await store.listEvents({ descending: false, limit: 100, types: ['OnQueueEvent'] })).map((e) => /<queueEventType>(\w+)</.exec(e.document)?.[1]);
+    assert.deepEqual(await queueEvents(), ['QueueFull']);
+    for (let i = 1; i <= MAX; i++) {
+      const [record] = store.take('Q', 1, 2);
+      await store.commit({ ...empty, now: 2, starts: [record!] });
+      assert.deepEqual(await queueEvents(), i < MAX ? ['QueueFull'] : ['QueueFull', 'QueueEmpty'], `after ${i} of ${MAX} started`);
+    }
   } finally {
     await store.close();
   }
