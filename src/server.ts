@@ -17,6 +17,7 @@ import { builtinHandlerRegistry } from './events/builtin-handlers.js';
 import type { EventDelivery, HandlerContext, HandlerFactory } from './events/handler.js';
 import { createEventPlanner } from './events/planner.js';
 import { DeliveryEngine } from './events/engine/delivery-engine.js';
+import { warnOfUnconfiguredHandlers } from './events/unconfigured-handlers.js';
 import { eventInfoAction } from './actions/event-info.js';
 import { AciParams } from './aci/params.js';
 import { ActionTable } from './aci/action-table.js';
@@ -185,6 +186,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const adopted = await store.adoptHandlerEvents(h.name);
     if (adopted > 0) log.info('pending and failed events of a section spelled otherwise in case now go to this one', { handler: h.name, events: adopted });
   }
+  await warnOfUnconfiguredHandlers(store, [...handlers.values()].map((h) => h.name), log);
   await scheduler.start();
   engine.start();
   const purger = new RetentionPurger(store, scheduler.queueNames(), settings.actions.finishedActionRetentionMs, log);

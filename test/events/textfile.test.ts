@@ -177,3 +177,33 @@ RetryInterval=20ms
     assert.ok(s.log.lines.some((l) => /spelled otherwise in case/.test(l)), 'the adoption is logged');
   });
 });
+
+test('events waiting for a section the config no longer has are named at start, with their counts, and kept', async () => {
+  const dir = tempDir('tocsin-events-');
+  const blocker = join(dir, 'blocker');
+  writeFileSync(blocker, 'a regular file where a folder should be\n');
+  const withSection = `${sleepConfig('OnStart=Gone\nOnFinish=Gone')}
+[Gone]
+LibraryName=TextFileHandler
+FilePath=${join(blocker, 'events.log')}
+Retries=1000
+RetryInterval=20ms
+`;
+  await withEventServer({ config: withSection, dir }, async (s) => {
+    await Promise.all(Array.from({ length: 2 }, () => s.client.send('Sleep', { Seconds: '0' })));
+    await waitFor(async () => (await eventInfo(s.client, { State: 'pending' })).events.length === 4);
+  });
+  const kept = join(dir, 'kept.log');
+  const withoutSection = `${sleepConfig('OnFinish=Kept')}
+[Kept]
+LibraryName=TextFileHandler
+FilePath=${kept}
+`;
+  await withEventServer({ config: withoutSection, dir }, async (s) => {
+    const warning = s.log.lines.find((l) => /not in the config/.test(l));
+    assert.ok(warning, 'the waiting events are named at start');
+    assert.deepEqual([JSON.parse(warning).handler, JSON.parse(warning).pending, JSON.parse(warning).failed], ['Gone', 4, 0]);
+    assert.ok(!s.log.lines.some((l) => /not in the config/.test(l) && /"Kept"/.test(l)), 'a configured section is not named');
+    assert.equal((await eventInfo(s.client, { State: 'pending', Handler: 'Gone' })).events.length, 4, 'the events are kept');
+  });
+});
