@@ -14,12 +14,19 @@ import { tempDir } from '../helpers/server.js';
 const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
 const MAX = 3;
 
-/** A store on `file` holding MAX waiting actions of queue Q, closed; returns their tokens. */
+/**
+ * A store on `file` holding MAX waiting actions of queue Q, the last of them paused (a paused
+ * action that never started still waits), and others in queues before and after Q; closed.
+ * Returns the tokens of Q's actions.
+ */
 async function fullQueue(file: string): Promise<string[]> {
   const store = new SqliteStore({ file, durability: 'process' });
   try {
-    const { enqueued } = await store.commit({ ...empty, now: 1, enqueues: Array.from({ length: MAX }, () => newAction('Q', { maxQueueSize: MAX })) });
-    return enqueued.map((r) => (r as { token: string }).token);
+    const others = [newAction('A'), newAction('Z'), newAction('Z')];
+    const { enqueued } = await store.commit({ ...empty, now: 1, enqueues: [...others, ...Array.from({ length: MAX }, () => newAction('Q', { maxQueueSize: MAX }))] });
+    const tokens = enqueued.slice(others.length).map((r) => (r as { token: string }).token);
+    assert.equal((await store.pauseAction(tokens[MAX - 1]!))?.status, 'Paused');
+    return tokens;
   } finally {
     await store.close();
   }
@@ -29,7 +36,8 @@ async function fullQueue(file: string): Promise<string[]> {
 async function assertOneMoreFits(store: SqliteStore): Promise<void> {
   const { enqueued } = await store.commit({ ...empty, now: 3, enqueues: [newAction('Q', { maxQueueSize: MAX }), newAction('Q', { maxQueueSize: MAX })] });
   assert.deepEqual(enqueued.map((r) => (r === 'full' ? 'full' : 'queued')), ['queued', 'full']);
-  assert.equal((await store.queueCounts('Q')).queued, MAX);
+  const counts = await store.queueCounts('Q');
+  assert.equal(counts.queued + counts.pausedActions, MAX);
 }
 
 test('after a restart, a start that is the queue first change counts once: MaximumQueueSize refuses at the limit', async () => {

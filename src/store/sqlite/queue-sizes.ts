@@ -23,14 +23,29 @@ interface QueueState {
  */
 export class QueueSizes {
   private readonly states = new Map<string, QueueState>();
-  private readonly countWaiting: Database.Statement<[], { queue: string; size: number }>;
+  private readonly queueNames: Database.Statement<[], string>;
+  private readonly countWaiting: Database.Statement<[string, string], number>;
   private readonly readLast: Database.Statement<[], { name: string; last: QueueEventType }>;
   private readonly writeLast: Database.Statement<[string, string]>;
 
   constructor(db: Database.Database, private readonly planner: EventPlanner) {
-    this.countWaiting = db.prepare<[], { queue: string; size: number }>(
-      `SELECT queue, COUNT(*) AS size FROM actions WHERE status = 'Queued' OR (status = 'Paused' AND started_at IS NULL) GROUP BY queue`,
-    );
+    // Each queue name once, by seeks along the claim index (queue, status, ...), not a scan of
+    // every action: finished ones are kept for days (measured, 1,000,000 actions: a GROUP BY
+    // over the index took ~100 ms).
+    this.queueNames = db
+      .prepare<[], string>(
+        `WITH RECURSIVE q(name) AS (
+           SELECT MIN(queue) FROM actions
+           UNION ALL SELECT (SELECT MIN(queue) FROM actions WHERE queue > q.name) FROM q WHERE q.name IS NOT NULL
+         ) SELECT name FROM q WHERE name IS NOT NULL`,
+      )
+      .pluck();
+    this.countWaiting = db
+      .prepare<[string, string], number>(
+        `SELECT (SELECT COUNT(*) FROM actions WHERE queue = ? AND status = 'Queued')
+              + (SELECT COUNT(*) FROM actions WHERE queue = ? AND status = 'Paused' AND started_at IS NULL)`,
+      )
+      .pluck();
     this.readLast = db.prepare<[], { name: string; last: QueueEventType }>('SELECT name, last_event AS last FROM queues');
     this.writeLast = db.prepare<[string, string]>(
       `INSERT INTO queues (name, last_event) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET last_event = excluded.last_event`,
@@ -42,7 +57,7 @@ export class QueueSizes {
   private loadAll(): void {
     this.states.clear();
     for (const { name, last } of this.readLast.all()) this.states.set(name, { size: 0, last });
-    for (const { queue, size } of this.countWaiting.all()) this.load(queue).size = size;
+    for (const queue of this.queueNames.all()) this.load(queue).size = this.countWaiting.get(queue, queue) ?? 0;
   }
 
   /** Start a transaction-scoped view. */
