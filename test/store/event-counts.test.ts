@@ -7,15 +7,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { COUNT_SQL } from '../../src/store/sqlite/event-totals.js';
 import type { ActionRecord } from '../../src/queue/record.js';
 import type { DeliveryOutcome, EventCount, NewEvent } from '../../src/store/store.js';
 import type { EventType } from '../../src/events/handler.js';
 import { newAction, TestPlanner } from './store-conformance.js';
 import { tempDir } from '../helpers/server.js';
+import { databaseAtVersion } from './database-at-version.js';
 
 /** Every action event goes to the handler sections named in `handlers` (one event, one id). */
 class Handlers extends TestPlanner {
@@ -108,12 +108,7 @@ test('the counts read the partial indexes of pending and failed events, never th
 
 test('a database from before the totals (migration 2) gets them counted from its events', async () => {
   const file = join(tempDir(), 'tocsin.db');
-  const v2 = new Database(file);
-  v2.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
-    v2.exec(m.sql);
-    v2.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, 0)').run(m.version);
-  }
+  const v2 = databaseAtVersion(file, 2);
   const insert = v2.prepare(`INSERT INTO events (event_id, type, handler, queue, state, next_attempt_at, created_at) VALUES (?, 'OnFinish', ?, 'Q', ?, 1, 1)`);
   for (let i = 0; i < 30; i++) insert.run(`e${i}`, i % 3 === 0 ? 'A' : 'B', ['pending', 'delivered', 'failed'][i % 5 === 0 ? 2 : i % 2]!);
   v2.close();

@@ -6,14 +6,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import type { ActionRecord } from '../../src/queue/record.js';
 import type { NewEvent } from '../../src/store/store.js';
 import type { EventType } from '../../src/events/handler.js';
 import { newAction, TestPlanner } from './store-conformance.js';
 import { tempDir } from '../helpers/server.js';
+import { databaseAtVersion } from './database-at-version.js';
 
 /** Every action event goes to two handler sections, H1 and H2, as one event (one id, one document). */
 class TwoHandlers extends TestPlanner {
@@ -102,10 +101,7 @@ test('a batch of many events is stored whole across statements, and deliveries i
 
 test('a database from before the split keeps its events, documents and order', async () => {
   const file = join(tempDir(), 'tocsin.db');
-  const v1 = new Database(file);
-  v1.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-  v1.exec(MIGRATIONS.find((m) => m.version === 1)!.sql);
-  v1.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (1, 0)').run();
+  const v1 = databaseAtVersion(file, 1);
   const insert = v1.prepare(
     `INSERT INTO events (event_id, type, handler, queue, token, document, request, state, next_attempt_at, created_at) VALUES (?, ?, ?, 'Q', 'tok', ?, '{"action":"Q"}', ?, 5, 5)`,
   );

@@ -56,20 +56,20 @@ export function prepareEventCounts(db: Database.Database): () => EventCount[] {
   const totals = db.prepare<[], { handler: string; stored: number }>(COUNT_SQL.stored);
   // One read transaction: the three reads see the same commit (the read thread runs beside the writer).
   return db.transaction((): EventCount[] => {
-    const byHandler = new Map<string, Record<EventState, number>>();
+    const byHandler = new Map<string, { stored: number; pending: number; failed: number }>();
     const entry = (handler: string) => {
       let counts = byHandler.get(handler);
-      if (!counts) byHandler.set(handler, (counts = { pending: 0, delivered: 0, failed: 0 }));
+      if (!counts) byHandler.set(handler, (counts = { stored: 0, pending: 0, failed: 0 }));
       return counts;
     };
-    for (const t of totals.all()) entry(t.handler).delivered = t.stored;
+    for (const t of totals.all()) entry(t.handler).stored = t.stored;
     for (const p of pending.all()) entry(p.handler).pending = p.count;
     for (const f of failed.all()) entry(f.handler).failed = f.count;
     const rows: EventCount[] = [];
     for (const handler of [...byHandler.keys()].sort()) {
-      const c = byHandler.get(handler)!;
-      // `delivered` held the stored total until here.
-      const counts: Record<EventState, number> = { pending: c.pending, delivered: Math.max(0, c.delivered - c.pending - c.failed), failed: c.failed };
+      const { stored, pending, failed } = byHandler.get(handler)!;
+      const counts: Record<EventState, number> = { delivered: Math.max(0, stored - pending - failed), failed, pending };
+      // In the order of a GROUP BY handler, state.
       for (const state of ['delivered', 'failed', 'pending'] as const) if (counts[state] > 0) rows.push({ handler, state, count: counts[state] });
     }
     return rows;
