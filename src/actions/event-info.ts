@@ -36,7 +36,7 @@ function time(request: SyncActionRequest, name: string): number | undefined {
   const value = request.params.get(name);
   if (value === undefined || value === '') return undefined;
   const t = parseTimeFilter(value);
-  if (t === undefined) throw new TocsinError('PARAM_INVALID', `EventInfo: ${name}="${value.slice(0, 100)}" is not a time`);
+  if (t === undefined) throw new TocsinError('PARAM_INVALID', `EventInfo: ${name}="${value.slice(0, 100)}" is not a time (epoch seconds, 2026-Nov-29 14:02:11, or ISO 8601)`);
   return t;
 }
 

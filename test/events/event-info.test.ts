@@ -83,5 +83,6 @@ Retries=0
 
     assert.match((await aciError(eventInfo(s.client, { State: 'lost' }))).errordescription, /State="lost"/);
     assert.match((await aciError(eventInfo(s.client, { Type: 'OnLunch' }))).errordescription, /Type="OnLunch"/);
+    assert.match((await aciError(eventInfo(s.client, { 'Created-After': 'yesterday' }))).errordescription, /Created-After="yesterday" is not a time \(epoch seconds, .*ISO 8601\)/);
   });
 });
