@@ -1,7 +1,7 @@
 /**
  * Reading the outbox: a handler's pending events in seq order, listings for EventInfo, counts per
  * handler and state (event-totals.ts). Read-only: used by the store's connection and by the read
- * thread's (read-thread.ts), which runs the listings (they can scan the table) and the counts.
+ * thread's (read-thread.ts), which runs the listings (they can scan the table).
  */
 import type Database from 'better-sqlite3';
 import type { EventType } from '../../events/handler.js';

@@ -1,6 +1,6 @@
 /**
  * The store's read thread (read-thread.ts): a read-only connection answering EventInfo's listings
- * and counts one at a time.
+ * one at a time.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -18,7 +18,7 @@ parentPort!.on('message', (request: ReadRequest) => {
     return;
   }
   try {
-    reply({ id: request.id, value: request.kind === 'eventCounts' ? reads.eventCounts() : reads.listEvents(request.filter) });
+    reply({ id: request.id, value: reads.listEvents(request.filter) });
   } catch (e) {
     reply({ id: request.id, error: (e as Error).message });
   }
