@@ -26,7 +26,8 @@ import { createAuthorizer } from './aci/authorization.js';
 import { readServerTls } from './aci/server-tls.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
 import { sleepAction } from './actions/sleep.js';
 import { commandAction } from './actions/command-action.js';
 import { queueInfoAction } from './actions/queue-info.js';
@@ -52,7 +53,9 @@ export interface RunningServer {
   /** `http://host:port` of the ACI server. */
   readonly url: string;
   readonly scheduler: Scheduler;
-  readonly store: SqliteStore;
+  readonly store: Store;
+  /** This node's name (`[Server] NodeName`). */
+  readonly node: string;
   readonly events: DeliveryEngine;
   readonly log: Logger;
   close(): Promise<void>;
@@ -128,11 +131,6 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let engine: DeliveryEngine | undefined;
   const { loaded, handlers } = prepareOrThrow(options, (section, l) => handlerContext(section, l, bootLog, () => engine), bootLog);
   const { settings } = loaded;
-  if (settings.actions.datastoreType !== 'sqlite') {
-    for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
-    const where = loaded.section('Actions').locate('DatastoreType');
-    throw new TocsinError('CONFIG_VALUE', `${where.file}:${where.line}: [Actions] DatastoreType=${settings.actions.datastoreType} is not available in this version; use sqlite`);
-  }
   const log = options.logger ?? createLogger({ level: settings.server.logLevel });
   const tls = settings.server.sslConfig ? readServerTls(loaded, settings.server.sslConfig) : undefined;
   // Until everything is up (tokens need the port), requests get a 503.
@@ -141,13 +139,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Node's default 16 KB header limit would refuse long GET URLs before MaxInputString is checked.
   const serverOptions = { maxHeaderSize: settings.server.maxInputString * 3 + 8192 };
   const http = tls ? createHttpsServer({ ...serverOptions, ...tls }, handler) : createHttpServer(serverOptions, handler);
-  let store: SqliteStore;
+  let store: Store;
   let port: number;
+  let node: string;
   try {
     port = await listen(http, options.port ?? settings.server.port, settings.server.host);
     const server = `${tokenHost(settings.server.host)}:${port}`;
+    node = settings.server.nodeName ?? `${hostname()}:${port}`;
     const planner = createEventPlanner(settings.actions.queues, server);
-    store = new SqliteStore({ file: join(settings.server.dataDirectory, 'tocsin.db'), durability: settings.actions.durability, planner, log });
+    store = await openStore(settings, { planner, log, where: loaded.section('Actions').locate('ConnectionString') });
   } catch (e) {
     http.close();
     for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
@@ -158,15 +158,13 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     actions: registeredActions(settings, code),
     tokenHost: tokenHost(settings.server.host),
     tokenPort: port,
-    node: `${hostname()}:${port}:${process.pid}`,
+    node,
     log,
     params: (pairs) => new AciParams(pairs),
     pollMs: settings.actions.pollIntervalMs,
+    leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
   });
-  // Delivery outcomes join the group commit of status changes (nothing commits before start()).
-  engine = new DeliveryEngine({ outbox: store, recordDeliveries: (o) => scheduler.recordDeliveries(o), handlers, log, pollMs: settings.actions.pollIntervalMs });
-  const delivery = engine;
-  store.onEventsStored((rows) => delivery.offer(rows));
+  engine = new DeliveryEngine({ outbox: store, node, handlers, log, pollMs: settings.actions.pollIntervalMs });
   const startedAt = Date.now();
   const events = engine;
   const actions = new ActionTable()
@@ -188,7 +186,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   }
   await warnOfUnconfiguredHandlers(store, [...handlers.values()].map((h) => h.name), log);
   await scheduler.start();
-  engine.start();
+  await engine.start();
   const purger = new RetentionPurger(store, scheduler.queueNames(), settings.actions.finishedActionRetentionMs, log);
   purger.start();
   const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
@@ -200,6 +198,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     url,
     scheduler,
     store,
+    node,
     events,
     log,
     async close() {

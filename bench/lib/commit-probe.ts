@@ -1,9 +1,11 @@
 /**
- * Watches the group commit from outside: wraps `store.commit` on one store instance (src/ is not
- * touched) to count transactions, what they carried, and the time spent in them, and to note when
- * each action's claim transaction began (its OnStart status change).
+ * Watches the group commit from outside: wraps `store.commit` and `store.claim` on one store
+ * instance (src/ is not touched) to count transactions, what they carried, and the time spent in
+ * them, and to note when each action was claimed (its OnStart status change). With SQLite's local
+ * claims the start is written by a later commit: the claim's moment is the earlier one, so the
+ * latency measured from it is the longer.
  */
-import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
 import { now } from './summary.js';
 
 export interface CommitStats {
@@ -30,10 +32,18 @@ export class CommitProbe {
 
   /** `claimedAt`: token → when the transaction that claimed it (or wrote its start) began (epoch ms). */
   constructor(
-    store: SqliteStore,
+    store: Store,
     readonly claimedAt: ClaimTimes = new Map<string, number>(),
   ) {
     const commit = store.commit.bind(store);
+    const claim = store.claim.bind(store);
+    store.claim = async (queue, max, node, at) => {
+      const t = now();
+      const records = await claim(queue, max, node, at);
+      this.stats.claims += records.length;
+      for (const r of records) if (!this.claimedAt.has(r.token)) this.claimedAt.set(r.token, t);
+      return records;
+    };
     store.commit = async (batch) => {
       const t = now();
       const result = await commit(batch);
@@ -43,15 +53,6 @@ export class CommitProbe {
       s.enqueues += batch.enqueues.length;
       if (batch.enqueues.length > 0) s.enqueueCommits++;
       s.settlements += batch.settlements.length;
-      for (const records of result.claimed) {
-        s.claims += records.length;
-        for (const r of records) this.claimedAt.set(r.token, t);
-      }
-      // Stores with local claims (StoreCapabilities.localClaims, in progress in src/) hand actions
-      // out before their start is written; such a commit carries the starts instead of claims.
-      const starts = (batch as { readonly starts?: readonly { readonly token: string }[] }).starts ?? [];
-      s.claims += starts.length;
-      for (const r of starts) if (!this.claimedAt.has(r.token)) this.claimedAt.set(r.token, t);
       return result;
     };
   }

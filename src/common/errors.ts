@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
 
   // Storage
   STORE_FAILED: { aciCode: 'ERRORDATASTORE', errorId: 600, summary: 'The datastore failed' },
+  STORE_UNAVAILABLE: { aciCode: 'ERRORSTOREUNAVAILABLE', errorId: 601, summary: 'The datastore cannot be reached; nothing was stored' },
 
   INTERNAL: { aciCode: 'ERRORINTERNAL', errorId: 900, summary: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

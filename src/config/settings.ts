@@ -23,6 +23,8 @@ export interface ServerSettings {
   readonly sslConfig?: string;
   /** `[Server] ShutdownGrace`: how long running actions get to end at shutdown, default 5s. */
   readonly shutdownGraceMs: number;
+  /** `[Server] NodeName`: this node's stable name in a shared store; default `<host name>:<port>` (set by the server). */
+  readonly nodeName?: string;
 }
 
 /** Handler section names per event (comma lists; decisions.md "Events"). */
@@ -75,6 +77,8 @@ export interface ActionsSettings {
   readonly connectionString?: string;
   /** `PollInterval`: idle workers look for work at least this often, default 1s. */
   readonly pollIntervalMs: number;
+  /** `NodeLeaseTimeout`: a node silent this long is dead (its actions re-queued), default 15s. */
+  readonly nodeLeaseTimeoutMs?: number;
   /** Per asynchronous action (defaults from `[Actions]`, overridden in `[ActionName]`). */
   readonly queues: ReadonlyMap<string, ActionQueueSettings>;
   /** Command actions (`[Name] Type=Command`). */

@@ -43,7 +43,7 @@ export async function executeAction(record: ActionRecord, definition: AsyncActio
   // The claimed record serves as is unless this run reported errors (no copy per action).
   const runningRecord = running.reports.length === record.reports.length ? record : { ...record, reports: running.reports };
   const settlement: Settlement = { id: record.id, running: runningRecord, status, endedAt: deps.clock(), ...(result ? { result } : {}), ...(error !== undefined ? { error } : {}) };
-  if (running.stopReason === 'shutdown') return;
+  if (running.stopReason === 'shutdown' || running.stopReason === 'lease-lost') return;
   // Not awaited: the slot takes its next action while this settlement joins the same batch.
   deps.committer.settle(settlement).then(
     (final) => final && deps.onSettled(final),

@@ -5,7 +5,14 @@
 import { TocsinError } from '../common/errors.js';
 import type { ErrorReport, ProgressInfo } from './record.js';
 
-export type StopReason = 'stop' | 'shutdown';
+/** `lease-lost`: this node was taken for dead and its actions run elsewhere now. */
+export type StopReason = 'stop' | 'shutdown' | 'lease-lost';
+
+const STOP_MESSAGES: Readonly<Record<StopReason, string>> = {
+  stop: 'The action was stopped (QueueAction=Stop)',
+  shutdown: 'The server is shutting down',
+  'lease-lost': 'This node lost its lease (NodeLeaseTimeout); the action was re-queued for another node',
+};
 
 export class RunningAction {
   stopReason: StopReason | undefined;
@@ -29,7 +36,7 @@ export class RunningAction {
   stop(reason: StopReason): void {
     if (this.stopReason) return;
     this.stopReason = reason;
-    this.controller.abort(new TocsinError('ACTION_STOPPED', reason === 'stop' ? 'The action was stopped (QueueAction=Stop)' : 'The server is shutting down'));
+    this.controller.abort(new TocsinError('ACTION_STOPPED', STOP_MESSAGES[reason]));
     this.resume();
   }
 

@@ -1,12 +1,13 @@
 /**
- * The scheduler: one queue per asynchronous action, MaximumThreads worker slots per queue
- * (decisions.md "Asynchronous actions"), submission through the group committer, and the
- * local side of QueueInfo's stop / pause / resume / progress.
+ * The scheduler: one queue per asynchronous action, MaximumThreads worker slots per queue on this
+ * node (decisions.md "Asynchronous actions", "Many machines"), submission through the group
+ * committer, this node's lease (heartbeats, taking over from dead nodes), and the local side of
+ * QueueInfo's stop / pause / resume / progress.
  */
 import { setMaxListeners } from 'node:events';
 import { TocsinError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { DeliveryOutcome, NewAction, Store } from '../store/store.js';
+import type { NewAction, Store } from '../store/store.js';
 import type { ActionRecord } from './record.js';
 import type { AsyncActionDefinition, ParamReader } from './action-definition.js';
 import { GroupCommitter } from './group-commit.js';
@@ -15,9 +16,6 @@ import { MAX_TIMER_MS } from '../common/timers.js';
 import { RunningActions, type RunningAction } from './running-actions.js';
 import { executeAction } from './execute-action.js';
 import { createToken } from './token.js';
-
-/** Local-claim starts allowed to wait for a commit (measured: 64 balances batch size and latency). */
-const MAX_UNWRITTEN_STARTS = 64;
 
 export interface QueueSettings {
   /** Canonical action name = queue name. */
@@ -43,14 +41,18 @@ export interface SchedulerOptions {
   readonly params: (pairs: readonly (readonly [string, string])[]) => ParamReader;
   /** Bounded poll of idle slots: the floor under nudges. */
   readonly pollMs?: number;
+  /** NodeLeaseTimeout: a node silent this long is dead (heartbeats every third of it). */
+  readonly leaseTimeoutMs?: number;
   readonly clock?: () => number;
 }
 
 interface QueueState {
   readonly registered: RegisteredAction;
   readonly idle: IdleSlots;
-  paused: boolean;
 }
+
+/** decisions.md "Many machines": NodeLeaseTimeout default. */
+export const DEFAULT_LEASE_TIMEOUT_MS = 15_000;
 
 export class Scheduler {
   readonly running = new RunningActions();
@@ -60,7 +62,8 @@ export class Scheduler {
   private readonly loops: Promise<void>[] = [];
   private readonly settledListeners = new Set<(record: ActionRecord) => void>();
   private readonly clock: () => number;
-  private stopPoll: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? Date.now;
@@ -68,19 +71,27 @@ export class Scheduler {
     // Every idle slot of every queue listens for shutdown; more than 10 is normal, not a leak.
     setMaxListeners(0, this.shutdown.signal);
     for (const registered of options.actions) {
-      this.queues.set(registered.settings.name.toLowerCase(), { registered, idle: new IdleSlots(options.pollMs ?? 1000), paused: false });
+      this.queues.set(registered.settings.name.toLowerCase(), { registered, idle: new IdleSlots(options.pollMs ?? 1000) });
     }
   }
 
-  /** Recover what a dead process left running, then start every queue's slots. */
+  /**
+   * Take this node's lease, recover what its previous life (and any dead node) left running, then
+   * start every queue's slots.
+   */
   async start(): Promise<void> {
-    const recovered = await this.options.store.recoverInterrupted(this.options.node, this.clock());
-    if (recovered > 0) this.options.log.warn('re-queued actions interrupted by a previous stop', { count: recovered });
+    const { store, node, log } = this.options;
+    this.unsubscribe = store.subscribe({
+      workQueued: (queue, count) => this.queues.get(queue.toLowerCase())?.idle.wake(count),
+      actionControl: (token, change) => this.controlLocal(token, change),
+    });
+    await store.heartbeat(node, this.clock());
+    const recovered = await store.recoverExpired(node, this.clock(), { starting: true });
+    if (recovered > 0) log.warn('re-queued actions interrupted by a previous stop', { count: recovered });
     for (const state of this.queues.values()) {
-      state.paused = await this.options.store.isQueuePaused(state.registered.settings.name);
       for (let i = 0; i < state.registered.settings.maxThreads; i++) this.loops.push(this.startSlot(state));
     }
-    if (this.options.store.capabilities.shared) this.pollStopRequests();
+    if (store.capabilities.shared) this.keepLease();
   }
 
   /** Find a registered asynchronous action by name, case-insensitively. */
@@ -98,7 +109,6 @@ export class Scheduler {
     const state = this.state(actionName);
     const record = await this.committer.enqueue(this.newAction(state, params, priority));
     if (record === 'full') throw queueFull(state.registered.settings);
-    state.idle.wake(1);
     return record;
   }
 
@@ -107,7 +117,6 @@ export class Scheduler {
     const state = this.state(source.queue);
     const copy = await this.options.store.duplicate(source.token, this.newAction(state, source.params, source.priority));
     if (copy === 'full') throw queueFull(state.registered.settings);
-    if (copy) state.idle.wake(1);
     return copy;
   }
 
@@ -127,11 +136,10 @@ export class Scheduler {
     return requested || local !== undefined;
   }
 
-  /** Pause or resume a queue (and its running actions, idol-reference.md §7.2). */
+  /** Pause or resume a queue for the whole cluster (the store holds the flag; claims check it). */
   async setQueuePaused(queueName: string, paused: boolean): Promise<void> {
     const state = this.state(queueName);
     await this.options.store.setQueuePaused(state.registered.settings.name, paused);
-    state.paused = paused;
     if (!paused) state.idle.wake();
   }
 
@@ -148,10 +156,6 @@ export class Scheduler {
     this.queues.get(queueName.toLowerCase())?.idle.wake(1);
   }
 
-  isQueuePaused(queueName: string): boolean {
-    return this.state(queueName).paused;
-  }
-
   localAction(token: string): RunningAction | undefined {
     return this.running.get(token);
   }
@@ -166,14 +170,10 @@ export class Scheduler {
    * Stop taking actions; give running ones `graceMs` to end, then abort them. Aborted runs are not
    * settled: they stay Processing and are re-queued at the next start.
    */
-  /** Event delivery outcomes go into the next group commit (with the status changes of actions). */
-  recordDeliveries(outcomes: readonly DeliveryOutcome[]): Promise<void> {
-    return this.committer.recordDeliveries(outcomes);
-  }
-
   async close(graceMs = 5000): Promise<void> {
     this.shutdown.abort();
-    if (this.stopPoll) clearInterval(this.stopPoll);
+    for (const t of this.timers) clearInterval(t);
+    this.unsubscribe?.();
     for (const q of this.queues.values()) q.idle.wake();
     const deadline = setTimeout(() => {
       for (const a of this.running.all()) a.stop('shutdown');
@@ -212,31 +212,50 @@ export class Scheduler {
     );
   }
 
-  /**
-   * The next action for a slot. With local claims the store hands it out at once and its start
-   * joins the next commit; the backlog of unwritten starts is bounded, which keeps commit batches
-   * (and event latency) small and lets the event loop serve requests between them.
-   */
+  /** The next action for a slot (the store batches and claims; a paused queue gives none). */
   private async claim(state: QueueState): Promise<ActionRecord | undefined> {
-    if (state.paused) return undefined;
-    const queue = state.registered.settings.name;
-    const store = this.options.store;
-    if (!store.take) return this.committer.claim(queue);
-    while (this.committer.pendingStarts >= MAX_UNWRITTEN_STARTS) await this.committer.nextCommit();
-    const [record] = store.take(queue, 1, this.clock());
-    if (record) this.committer.start(record);
+    const [record] = await this.options.store.claim(state.registered.settings.name, 1, this.options.node, this.clock());
     return record;
   }
 
-  /** With a shared store, a stop may be asked on another node: look for ours now and then. */
-  private pollStopRequests(): void {
-    this.stopPoll = setInterval(() => {
-      this.options.store.pendingStops(this.options.node).then(
+  /** A stop, pause or resume asked through the store, perhaps on another node. */
+  private controlLocal(token: string, change: 'stop' | 'pause' | 'resume'): void {
+    const local = this.running.get(token);
+    if (!local) return;
+    if (change === 'stop') local.stop('stop');
+    else if (change === 'pause') local.pause();
+    else local.resume();
+  }
+
+  /**
+   * With a shared store: heartbeat well inside NodeLeaseTimeout, take over what dead nodes ran,
+   * and look for stop requests now and then (the floor under notifications). A node that finds
+   * its lease lapsed was taken for dead: what it runs was re-queued elsewhere, so it drops it,
+   * unsettled (fencing keeps it from settling anyway).
+   */
+  private keepLease(): void {
+    const { store, node, log } = this.options;
+    const leaseMs = this.options.leaseTimeoutMs ?? DEFAULT_LEASE_TIMEOUT_MS;
+    const beat = setInterval(() => {
+      void (async () => {
+        const { held } = await store.heartbeat(node, this.clock());
+        if (!held) {
+          log.error('this node missed its lease (NodeLeaseTimeout); its running actions were taken over and are dropped here', { node, running: this.running.size });
+          for (const a of this.running.all()) a.stop('lease-lost');
+        }
+        const recovered = await store.recoverExpired(node, this.clock());
+        if (recovered > 0) log.warn('re-queued actions of a node that stopped heartbeating', { count: recovered });
+      })().catch((e: unknown) => log.warn('heartbeat failed', { node, error: (e as Error).message }));
+    }, Math.max(10, Math.floor(leaseMs / 3)));
+    const stops = setInterval(() => {
+      store.pendingStops(node).then(
         (ids) => ids.forEach((id) => this.running.getById(id)?.stop('stop')),
         () => {},
       );
-    }, Math.min(this.options.pollMs ?? 1000, MAX_TIMER_MS));
-    this.stopPoll.unref();
+    }, Math.min(this.options.pollMs ?? 1000, 500, MAX_TIMER_MS));
+    beat.unref();
+    stops.unref();
+    this.timers.push(beat, stops);
   }
 }
 

@@ -2,13 +2,22 @@
  * The Store: durable queues and the event outbox, in domain verbs (STYLE.md lesson 2).
  * SQLite (embedded default) and PostgreSQL (shared by many nodes) implement it.
  *
+ * The interface has the shape of a database shared by several nodes (decisions.md "Many
+ * machines"); a store used by one process only says so in its capabilities and may take
+ * shortcuts inside its own implementation (SQLite's local claims), never in this interface.
+ *
  * Invariants every store keeps:
  * - `commit` applies a whole batch in ONE transaction (group commit): enqueues, settlements,
- *   error reports, progress and claims, and the events they cause (through the EventPlanner).
+ *   error reports and progress, and the events they cause (through the EventPlanner).
  *   Nothing in the batch is visible or reported before that transaction commits.
  * - A claim is atomic: an action moves Queued → Processing exactly once per attempt, in priority
- *   order (higher first), then arrival order; no action runs twice at once.
- * - The queue size (actions waiting to start) never exceeds the action's MaximumQueueSize.
+ *   order (higher first), then arrival order; no action runs twice at once. Its OnStart is
+ *   stored with it. A paused queue hands out nothing.
+ * - The queue size (actions waiting to start), the queue's pause flag and its last queue event
+ *   are held in the store: with several nodes they are the cluster's, not a node's.
+ * - Nodes hold their claims through a lease renewed by `heartbeat`; a node whose lease lapsed
+ *   is dead, and `recoverExpired` re-queues what it ran. A settlement or delivery outcome of a
+ *   node that no longer holds the action or handler changes nothing (fencing).
  */
 import type { XElement } from '../common/xnode.js';
 import type { ActionRecord, ActionStatus, ProgressInfo, RunOutcomeStatus } from '../queue/record.js';
@@ -49,37 +58,19 @@ export interface ProgressUpdate {
   readonly progress: ProgressInfo;
 }
 
-export interface ClaimRequest {
-  readonly queue: string;
-  readonly max: number;
-}
-
 export interface CommitBatch {
   readonly now: number;
-  /** Node id written as the owner of claimed actions. */
+  /** The node that commits: a settlement applies only to an action this node still holds. */
   readonly node: string;
   readonly enqueues: readonly NewAction[];
-  /**
-   * Actions this node took with `take()` and started running (local claims): their move from
-   * Queued to Processing, and their OnStart, are written here, before the batch's settlements.
-   */
-  readonly starts: readonly ActionRecord[];
   readonly settlements: readonly Settlement[];
   readonly reports: readonly ReportedError[];
   readonly progress: readonly ProgressUpdate[];
-  readonly claims: readonly ClaimRequest[];
-  /**
-   * Delivery outcomes of events (the delivery engine's): written in the same transaction, so the
-   * pages of recent events that the batch appends to are written to the log once, not twice.
-   */
-  readonly deliveries: readonly DeliveryOutcome[];
 }
 
 export interface CommitResult {
   /** Per enqueue, in order: the stored record, or 'full' when the queue was full. */
   readonly enqueued: readonly (ActionRecord | 'full')[];
-  /** Per claim request, in order: the actions now Processing on this node, best first. */
-  readonly claimed: readonly (readonly ActionRecord[])[];
   /** Per settlement, in order: the final record, or undefined if the action was no longer running. */
   readonly settled: readonly (ActionRecord | undefined)[];
 }
@@ -164,11 +155,11 @@ export interface EventRow extends NewEvent {
   readonly lastError?: string;
 }
 
-/** What became of one delivery attempt. */
+/** What became of one delivery attempt (of the handler whose lease the node holds). */
 export type DeliveryOutcome =
-  | { readonly seq: number; readonly result: 'delivered' }
-  | { readonly seq: number; readonly result: 'retry'; readonly attempts: number; readonly nextAttemptAt: number; readonly error: string }
-  | { readonly seq: number; readonly result: 'failed'; readonly attempts: number; readonly error: string };
+  | { readonly seq: number; readonly handler: string; readonly result: 'delivered' }
+  | { readonly seq: number; readonly handler: string; readonly result: 'retry'; readonly attempts: number; readonly nextAttemptAt: number; readonly error: string }
+  | { readonly seq: number; readonly handler: string; readonly result: 'failed'; readonly attempts: number; readonly error: string };
 
 export interface EventFilter {
   readonly states?: readonly EventState[];
@@ -189,14 +180,33 @@ export interface EventCount {
   readonly count: number;
 }
 
+/** A node's hold on delivering one handler's events: one node at a time per handler. */
+export interface DeliveryLease {
+  readonly handler: string;
+  readonly node: string;
+  /** Increases each time the lease changes hands (fencing). */
+  readonly generation: number;
+}
+
 /**
- * The event outbox: events are appended by `commit` (through the EventPlanner); delivery reads
- * them per handler in `seq` order, and its outcomes are recorded by `commit` too
- * (`CommitBatch.deliveries`).
+ * The event outbox: events are appended by the transactions that change what they describe
+ * (through the EventPlanner). A node delivers a handler's events only while it holds that
+ * handler's lease; it reads them in seq order from a cursor, which is safe because a store makes
+ * seqs visible in order (every committed seq is below every seq still being written).
  */
 export interface Outbox {
-  /** Pending events of a handler with seq > afterSeq, in seq order. */
-  pendingEvents(handler: string, afterSeq: number, limit: number): Promise<EventRow[]>;
+  /**
+   * Take or keep the delivery lease of `handler` for `node` (renewed by `heartbeat`). Returns the
+   * lease, or undefined while another live node holds it.
+   */
+  acquireDelivery(handler: string, node: string, now: number): Promise<DeliveryLease | undefined>;
+  /** Pending events of the lease's handler with seq > afterSeq, in seq order ([] once the lease is lost). */
+  claimDeliveries(lease: DeliveryLease, afterSeq: number, limit: number): Promise<EventRow[]>;
+  /**
+   * Store delivery outcomes. Those of a handler whose lease `node` no longer holds are dropped
+   * (the events stay with the new holder: at least once).
+   */
+  recordOutcomes(node: string, outcomes: readonly DeliveryOutcome[]): Promise<void>;
   listEvents(filter: EventFilter): Promise<EventRow[]>;
   eventCounts(): Promise<EventCount[]>;
   /** Failed events of a handler (one, by id, or all) → pending, attempts reset. Returns their seqs. */
@@ -210,18 +220,39 @@ export interface Outbox {
   adoptHandlerEvents(handler: string): Promise<number>;
 }
 
-/** Told of events right after the transaction that stored them committed (delivery fast path). */
-export type EventsStoredListener = (events: readonly EventRow[]) => void;
+/**
+ * What a store tells its users after a commit (its own or, on a shared store, another node's).
+ * Rows are given where the store has them in memory (the delivery fast path); otherwise the
+ * handlers whose events were stored, to be read from the outbox.
+ */
+export interface StoreListener {
+  eventsStored?(stored: StoredEvents): void;
+  /** Actions became claimable in this queue (enqueue, resume, another node's submission). */
+  workQueued?(queue: string, count: number): void;
+  /** A running action's stop, pause or resume was asked (possibly on another node). */
+  actionControl?(token: string, change: 'stop' | 'pause' | 'resume'): void;
+}
+
+export type StoredEvents = { readonly rows: readonly EventRow[] } | { readonly handlers: readonly string[] };
+
+export interface NodeInfo {
+  readonly name: string;
+  readonly heartbeatAt: number;
+  readonly alive: boolean;
+}
+
+/** The result of a heartbeat: whether the node still held its lease before renewing it. */
+export interface Heartbeat {
+  /**
+   * False when the node's lease had lapsed (another node may have re-queued its actions and taken
+   * its deliveries): the node must drop what it was running and delivering.
+   */
+  readonly held: boolean;
+}
 
 export interface StoreCapabilities {
-  /** Several nodes share this store (claims and stop requests must go through it). */
+  /** Several nodes share this store: leases, heartbeats and cross-node control matter. */
   readonly shared: boolean;
-  /**
-   * The store can hand out waiting actions at once (`take`), their start being written by a later
-   * commit (`starts`). Only where one process owns the store: a slot then never waits for a commit
-   * to get work, which removes the round trip per MaximumThreads actions that bounded throughput.
-   */
-  readonly localClaims: boolean;
 }
 
 export interface Store extends Outbox {
@@ -230,15 +261,27 @@ export interface Store extends Outbox {
   /** Apply one group-commit batch in one transaction. */
   commit(batch: CommitBatch): Promise<CommitResult>;
   /**
-   * (localClaims stores) Up to `max` waiting actions of `queue`, best first, as records already
-   * Processing since `now`; the store treats them as running until their start is committed.
+   * Up to `max` waiting actions of `queue` (none while the queue is paused), best first, now
+   * Processing on `node` since `now`, their OnStart stored with the claim. The store may batch
+   * concurrent claims; the records it returns are this node's until settled or until its lease
+   * lapses.
    */
-  take?(queue: string, max: number, now: number): ActionRecord[];
+  claim(queue: string, max: number, node: string, now: number): Promise<ActionRecord[]>;
   /**
-   * Actions left Processing or running-Paused by a dead node go back to Queued, counting an attempt
-   * (decisions.md: none is left hanging). Returns how many were recovered.
+   * Register or renew `node`'s lease (until now + NodeLeaseTimeout), and its delivery leases.
+   * Tells whether the lease was still held.
    */
-  recoverInterrupted(node: string, now: number): Promise<number>;
+  heartbeat(node: string, now: number): Promise<Heartbeat>;
+  /**
+   * Actions left Processing or running-Paused by a dead node (its lease lapsed; and `node`'s own,
+   * left by its previous life, when it starts) go back to Queued, counting an attempt at their
+   * next claim (decisions.md: none is left hanging). Returns how many were recovered.
+   */
+  recoverExpired(node: string, now: number, options?: { readonly starting?: boolean }): Promise<number>;
+  /** The nodes known to the store, with their last heartbeat (GetStatus). */
+  nodes(now: number): Promise<NodeInfo[]>;
+  /** Be told of commits (events stored, work queued, control of running actions). */
+  subscribe(listener: StoreListener): () => void;
 
   getAction(token: string): Promise<ActionRecord | undefined>;
   listActions(filter: ActionFilter): Promise<ActionRecord[]>;
@@ -254,7 +297,10 @@ export interface Store extends Outbox {
   resumeAction(token: string): Promise<ActionRecord | undefined>;
   setQueuePaused(queue: string, paused: boolean): Promise<void>;
   isQueuePaused(queue: string): Promise<boolean>;
-  /** Mark a running action to be stopped (for the node that runs it). Returns false if not running. */
+  /**
+   * Mark a running action to be stopped; the node that runs it is told (`actionControl`, or
+   * `pendingStops` as the floor). Returns false if not running.
+   */
   requestStop(token: string): Promise<boolean>;
   /** Ids of this node's running actions whose stop was requested. */
   pendingStops(node: string): Promise<number[]>;

@@ -20,7 +20,7 @@ import { tempDir, waitFor } from '../helpers/server.js';
 const ACTIONS = 1500;
 const WINDOW = 100;
 const CONCURRENCY = 8;
-const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const empty = { node: 'n', enqueues: [], settlements: [], reports: [], progress: [] };
 
 /** Deliveries wait until `open()`; each call notes how many events the runner held then. */
 class GatedHandler implements EventHandler {
@@ -48,7 +48,7 @@ test(`a handler that cannot deliver holds at most its window (${WINDOW}) of a ${
   const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TestPlanner() });
   const handler = new GatedHandler();
   const shutdown = new AbortController();
-  const writer = new OutcomeWriter((deliveries) => store.commit({ ...empty, now: Date.now(), deliveries }).then(() => {}), silentLogger);
+  const writer = new OutcomeWriter((deliveries) => store.recordOutcomes('n', deliveries), silentLogger);
   const runner = new HandlerRunner({
     name: 'H',
     handler,
@@ -63,7 +63,8 @@ test(`a handler that cannot deliver holds at most its window (${WINDOW}) of a ${
   });
   handler.runner = runner;
   // Events committed while the runner is live come through offer() as well as the outbox.
-  store.onEventsStored((rows: readonly EventRow[]) => rows.forEach((row) => runner.offer(row)));
+  store.subscribe({ eventsStored: (stored) => 'rows' in stored && stored.rows.forEach((row: EventRow) => runner.offer(row)) });
+  runner.setLease(await store.acquireDelivery('H', 'n'));
   let maxHeld = 0;
   let poll: NodeJS.Timeout | undefined;
   const sample = setInterval(() => (maxHeld = Math.max(maxHeld, runner.held)), 1);
@@ -75,8 +76,8 @@ test(`a handler that cannot deliver holds at most its window (${WINDOW}) of a ${
     // OnStart of every action (claimed), then OnFinish of every one, in commits of 100.
     const started = [];
     for (let i = 0; i < ACTIONS; i += 100) {
-      const { claimed } = await store.commit({ ...empty, now: Date.now(), enqueues: Array.from({ length: 100 }, () => newAction('Q')), claims: [{ queue: 'Q', max: 100 }] });
-      started.push(...claimed[0]!);
+      await store.commit({ ...empty, now: Date.now(), enqueues: Array.from({ length: 100 }, () => newAction('Q')) });
+      started.push(...(await store.claim('Q', 100, 'n', Date.now())));
     }
     for (let i = 0; i < started.length; i += 100) {
       const settlements = started.slice(i, i + 100).map((running) => ({ id: running.id, status: 'Finished' as const, endedAt: Date.now(), running }));

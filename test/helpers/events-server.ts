@@ -133,7 +133,7 @@ export function parseXml(xml: string): Json {
 export const EVENT_TIME = /^\d{4}-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{2} \d{2}:\d{2}:\d{2}$/;
 
 /** A reader can catch a write() in progress; a whole append is done within this. */
-const PARTIAL_LINE_SETTLE_MS = 200;
+const PARTIAL_LINE_SETTLE_MS = 2_000;
 
 function readText(path: string): string | undefined {
   try {

@@ -18,8 +18,9 @@ test('SqliteStore: the events of a commit are rows of the events table as soon a
   const file = join(tempDir(), 'tocsin.db');
   const store = openSqlite(new TestPlanner(), file);
   const action = newAction('Q');
-  const result = await store.commit({ now: 1, node: 'n', starts: [], enqueues: [action], settlements: [], reports: [], progress: [], claims: [{ queue: 'Q', max: 1 }], deliveries: [] });
-  assert.equal(result.claimed[0]!.length, 1);
+  await store.commit({ now: 1, node: 'n', enqueues: [action], settlements: [], reports: [], progress: [] });
+  assert.equal((await store.claim('Q', 1, 'n', 1)).length, 1);
+  await store.commit({ now: 2, node: 'n', enqueues: [], settlements: [], reports: [], progress: [] });
   const rows = store.db.prepare('SELECT type, handler, token, state FROM events ORDER BY seq').all();
   assert.deepEqual(rows, [{ type: 'OnStart', handler: 'H', token: action.token, state: 'pending' }]);
   assert.equal(store.db.inTransaction, false, 'committed, not pending in an open transaction');

@@ -25,7 +25,7 @@ class Handlers extends TestPlanner {
   }
 }
 
-const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const empty = { node: 'n', enqueues: [], settlements: [], reports: [], progress: [] };
 
 /** The counts the slow way: every event read. */
 function fullCount(db: Database.Database): EventCount[] {
@@ -38,7 +38,9 @@ async function assertCountsExact(store: SqliteStore, when: string): Promise<void
 
 /** Enqueue and claim `n` actions at `now`: each claim stores an OnStart per handler. */
 async function startActions(store: SqliteStore, n: number, now: number): Promise<void> {
-  await store.commit({ ...empty, now, enqueues: Array.from({ length: n }, () => newAction('Q')), claims: [{ queue: 'Q', max: n }] });
+  await store.commit({ ...empty, now, enqueues: Array.from({ length: n }, () => newAction('Q')) });
+    await store.claim('Q', n, 'n', now);
+    await store.commit({ ...empty, now: now });
 }
 
 const seqsOf = (store: SqliteStore, handler: string, state: string): number[] =>
@@ -59,12 +61,12 @@ test('counts equal a full count after events are stored, delivered, retried, fai
     const h1 = seqsOf(store, 'H1', 'pending');
     const h2 = seqsOf(store, 'H2', 'pending');
     const deliveries: DeliveryOutcome[] = [
-      ...h1.slice(0, 25).map((seq) => ({ seq, result: 'delivered' as const })),
-      ...h2.slice(0, 4).map((seq) => ({ seq, result: 'failed' as const, attempts: 4, error: 'down' })),
-      ...h2.slice(4, 7).map((seq) => ({ seq, result: 'retry' as const, attempts: 1, nextAttemptAt: 99, error: '503' })),
-      ...h2.slice(7, 17).map((seq) => ({ seq, result: 'delivered' as const })),
+      ...h1.slice(0, 25).map((seq) => ({ seq, handler: 'H', result: 'delivered' as const })),
+      ...h2.slice(0, 4).map((seq) => ({ seq, handler: 'H', result: 'failed' as const, attempts: 4, error: 'down' })),
+      ...h2.slice(4, 7).map((seq) => ({ seq, handler: 'H', result: 'retry' as const, attempts: 1, nextAttemptAt: 99, error: '503' })),
+      ...h2.slice(7, 17).map((seq) => ({ seq, handler: 'H', result: 'delivered' as const })),
     ];
-    await store.commit({ ...empty, now: 20, deliveries });
+    await store.recordOutcomes('n', deliveries);
     await assertCountsExact(store, 'delivered, failed and retried');
 
     assert.equal((await store.redeliver('H2', undefined, 30)).length, 4);
@@ -72,7 +74,7 @@ test('counts equal a full count after events are stored, delivered, retried, fai
 
     // Delivered events created before 15 (all of them so far) go; the later ones stay.
     await startActions(store, 5, 40);
-    await store.commit({ ...empty, now: 41, deliveries: seqsOf(store, 'H1', 'pending').slice(-5).map((seq) => ({ seq, result: 'delivered' as const })) });
+    await store.recordOutcomes('n', seqsOf(store, 'H1', 'pending').slice(-5).map((seq) => ({ seq, handler: 'H', result: 'delivered' as const })) );
     assert.equal(await store.purgeDelivered(15), 35);
     await assertCountsExact(store, 'purged');
     assert.equal((await store.eventCounts()).find((c) => c.handler === 'H1' && c.state === 'delivered')?.count, 5);
@@ -80,7 +82,7 @@ test('counts equal a full count after events are stored, delivered, retried, fai
     // Events stored for [h1] before the section was renamed [H1] become H1's at start.
     planner.handlers = ['h1'];
     await startActions(store, 6, 50);
-    await store.commit({ ...empty, now: 51, deliveries: seqsOf(store, 'h1', 'pending').slice(0, 2).map((seq) => ({ seq, result: 'delivered' as const })) });
+    await store.recordOutcomes('n', seqsOf(store, 'h1', 'pending').slice(0, 2).map((seq) => ({ seq, handler: 'H', result: 'delivered' as const })) );
     await assertCountsExact(store, 'stored under h1');
     assert.equal(await store.adoptHandlerEvents('H1'), 4);
     await assertCountsExact(store, 'adopted by H1');

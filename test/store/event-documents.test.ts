@@ -25,25 +25,27 @@ class TwoHandlers extends TestPlanner {
   }
 }
 
-const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const empty = { node: 'n', enqueues: [], settlements: [], reports: [], progress: [] };
 const documentCount = (store: SqliteStore) => store.db.prepare('SELECT COUNT(*) FROM event_documents').pluck().get() as number;
 
 test('the handlers of one event share one stored document, and a purge drops it only with its last row', async () => {
   const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TwoHandlers() });
   try {
     const action = newAction('Q');
-    await store.commit({ ...empty, now: 10, enqueues: [action], claims: [{ queue: 'Q', max: 1 }] });
+    await store.commit({ ...empty, now: 10, enqueues: [action] });
+    await store.claim('Q', 1, 'n', 10);
+    await store.commit({ ...empty, now: 10 });
     const rows = await store.listEvents({ descending: false, limit: 10 });
     assert.deepEqual(rows.map((r) => r.handler), ['H1', 'H2']);
     assert.equal(rows[0]!.eventId, rows[1]!.eventId);
     assert.equal(rows[1]!.document, rows[0]!.document, 'both rows read the same document');
     assert.match(rows[0]!.document, /<status>Processing<\/status>/);
     assert.equal(documentCount(store), 1);
-    const [forH2] = await store.pendingEvents('H2', 0, 10);
+    const [forH2] = await store.claimDeliveries({ handler: 'H2', node: 'n', generation: 1 }, 0, 10);
     assert.equal(forH2!.document, rows[0]!.document, 'the second handler reads it from the outbox too');
 
     // H1 delivered, H2 gave up: the purge takes H1's row and must leave the document for H2's.
-    await store.commit({ ...empty, now: 20, deliveries: [{ seq: rows[0]!.seq, result: 'delivered' }, { seq: rows[1]!.seq, result: 'failed', attempts: 4, error: 'down' }] });
+    await store.recordOutcomes('n', [{ seq: rows[0]!.seq, handler: 'H', result: 'delivered' }, { seq: rows[1]!.seq, handler: 'H', result: 'failed', attempts: 4, error: 'down' }] );
     assert.equal(await store.purgeDelivered(1_000), 1);
     const [left] = await store.listEvents({ descending: false, limit: 10 });
     assert.deepEqual([left!.handler, left!.state, left!.document], ['H2', 'failed', rows[0]!.document]);
@@ -51,12 +53,14 @@ test('the handlers of one event share one stored document, and a purge drops it 
 
     // Redelivered and delivered: its purge takes the document with it.
     assert.deepEqual(await store.redeliver('H2', left!.eventId, 30), [left!.seq]);
-    await store.commit({ ...empty, now: 40, deliveries: [{ seq: left!.seq, result: 'delivered' }] });
+    await store.recordOutcomes('n', [{ seq: left!.seq, handler: 'H', result: 'delivered' }] );
     assert.equal(await store.purgeDelivered(1_000), 1);
     assert.equal(documentCount(store), 0);
 
     // New events after a purge get their own documents (no id is reused under a live document).
-    await store.commit({ ...empty, now: 50, enqueues: [newAction('Q')], claims: [{ queue: 'Q', max: 1 }] });
+    await store.commit({ ...empty, now: 50, enqueues: [newAction('Q')] });
+    await store.claim('Q', 1, 'n', 50);
+    await store.commit({ ...empty, now: 50 });
     const fresh = await store.listEvents({ descending: false, limit: 10 });
     assert.equal(fresh.length, 2);
     assert.ok(fresh.every((r) => /<status>Processing<\/status>/.test(r.document)));
@@ -71,7 +75,9 @@ test('a batch of many events is stored whole across statements, and deliveries i
   try {
     // 25 actions claimed in one commit: 50 rows (more than one multi-row statement), 25 documents.
     const actions = Array.from({ length: 25 }, () => newAction('Q'));
-    await store.commit({ ...empty, now: 10, enqueues: actions, claims: [{ queue: 'Q', max: 25 }] });
+    await store.commit({ ...empty, now: 10, enqueues: actions });
+    await store.claim('Q', 25, 'n', 10);
+    await store.commit({ ...empty, now: 10 });
     const rows = await store.listEvents({ descending: false, limit: 100 });
     assert.equal(rows.length, 50);
     assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 50 }, (_, i) => rows[0]!.seq + i), 'seqs follow one another');
@@ -88,9 +94,9 @@ test('a batch of many events is stored whole across statements, and deliveries i
     const seqs = rows.map((r) => r.seq);
     const run = [...seqs.slice(0, 10), ...seqs.slice(11, 20)];
     const scattered = seqs.slice(21).filter((_, i) => i % 2 === 0);
-    const delivered = (list: number[]) => list.reverse().map((seq) => ({ seq, result: 'delivered' as const }));
-    await store.commit({ ...empty, now: 20, deliveries: delivered([...run]) });
-    await store.commit({ ...empty, now: 30, deliveries: delivered([...scattered]) });
+    const delivered = (list: number[]) => list.reverse().map((seq) => ({ seq, handler: 'H', result: 'delivered' as const }));
+    await store.recordOutcomes('n', delivered([...run]) );
+    await store.recordOutcomes('n', delivered([...scattered]) );
     const after = await store.listEvents({ descending: false, limit: 100 });
     const expected = new Set([...run, ...scattered]);
     assert.deepEqual(after.map((r) => r.state), seqs.map((seq) => (expected.has(seq) ? 'delivered' : 'pending')));
@@ -116,8 +122,10 @@ test('a database from before the split keeps its events, documents and order', a
       [1, 'ev-1', 'delivered', '<event><type>OnStart</type></event>', '{"action":"Q"}'],
       [2, 'ev-2', 'pending', '<event><type>OnFinish</type></event>', '{"action":"Q"}'],
     ]);
-    assert.deepEqual((await store.pendingEvents('H', 0, 10)).map((r) => r.eventId), ['ev-2']);
-    await store.commit({ ...empty, now: 10, enqueues: [newAction('Q')], claims: [{ queue: 'Q', max: 1 }] });
+    assert.deepEqual((await store.claimDeliveries({ handler: 'H', node: 'n', generation: 1 }, 0, 10)).map((r) => r.eventId), ['ev-2']);
+    await store.commit({ ...empty, now: 10, enqueues: [newAction('Q')] });
+    await store.claim('Q', 1, 'n', 10);
+    await store.commit({ ...empty, now: 10 });
     const after = await store.listEvents({ descending: false, limit: 10 });
     assert.deepEqual(after.map((r) => r.seq), [1, 2, 3]);
     assert.match(after[2]!.document, /<status>Processing<\/status>/);

@@ -11,7 +11,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { newAction, TestPlanner } from './store-conformance.js';
 import { tempDir } from '../helpers/server.js';
 
-const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const empty = { node: 'n', enqueues: [], settlements: [], reports: [], progress: [] };
 const MAX = 3;
 
 /**
@@ -46,7 +46,8 @@ test('after a restart, a start that is the queue first change counts once: Maxim
   const store = new SqliteStore({ file, durability: 'process' });
   try {
     const [record] = store.take('Q', 1, 2);
-    await store.commit({ ...empty, now: 2, starts: [record!] });
+    assert.ok(record);
+    await store.commit({ ...empty, now: 2 });
     await assertOneMoreFits(store);
   } finally {
     await store.close();
@@ -80,7 +81,8 @@ test('after a restart, QueueEmpty fires when the last waiting action starts, not
     assert.deepEqual(await queueEvents(), ['QueueFull']);
     for (let i = 1; i <= MAX; i++) {
       const [record] = store.take('Q', 1, 2);
-      await store.commit({ ...empty, now: 2, starts: [record!] });
+      assert.ok(record);
+    await store.commit({ ...empty, now: 2 });
       assert.deepEqual(await queueEvents(), i < MAX ? ['QueueFull'] : ['QueueFull', 'QueueEmpty'], `after ${i} of ${MAX} started`);
     }
   } finally {

@@ -10,7 +10,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { newAction, TestPlanner } from './store-conformance.js';
 import { tempDir } from '../helpers/server.js';
 
-const empty = { node: 'n', starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [] };
+const empty = { node: 'n', enqueues: [], settlements: [], reports: [], progress: [] };
 
 test('a listing that scans 100,000 events leaves the event loop turning, and the counts and listings are those committed', async () => {
   const store = new SqliteStore({ file: join(tempDir(), 'tocsin.db'), durability: 'process', planner: new TestPlanner() });
@@ -36,7 +36,9 @@ test('a listing that scans 100,000 events leaves the event loop turning, and the
     assert.deepEqual([count('A', 'delivered'), count('A', 'failed'), count('B', 'delivered'), count('B', 'failed')], [49_900, 100, 50_000, undefined]);
 
     // A commit made on the store's connection is seen by the next read.
-    await store.commit({ ...empty, now: 5, enqueues: [newAction('Q')], claims: [{ queue: 'Q', max: 1 }] });
+    await store.commit({ ...empty, now: 5, enqueues: [newAction('Q')] });
+    await store.claim('Q', 1, 'n', 5);
+    await store.commit({ ...empty, now: 5 });
     const [newest] = await store.listEvents({ descending: true, limit: 1 });
     assert.deepEqual([newest?.type, newest?.state, newest?.handler], ['OnStart', 'pending', 'H']);
     assert.equal((await store.eventCounts()).find((c) => c.handler === 'H')?.count, 1);

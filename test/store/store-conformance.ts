@@ -11,7 +11,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ActionRecord } from '../../src/queue/record.js';
-import type { CommitBatch, CommitResult, EventPlanner, NewAction, NewEvent, QueueEventType, Settlement, Store } from '../../src/store/store.js';
+import type { CommitBatch, CommitResult, EventPlanner, EventRow, NewAction, NewEvent, QueueEventType, Settlement, Store } from '../../src/store/store.js';
 import type { EventType } from '../../src/events/handler.js';
 
 export interface StoreFactoryOptions {
@@ -39,6 +39,7 @@ export class TestPlanner implements EventPlanner {
   }
 
   forQueueSize(queue: string, size: number, last: QueueEventType, now: number): { type: QueueEventType; events: NewEvent[] } | undefined {
+    if (this.failOn === 'OnQueueEvent' && size >= this.fullAt) throw new Error('planner refused OnQueueEvent');
     if (size >= this.fullAt && last !== 'QueueFull') return { type: 'QueueFull', events: [this.event('OnQueueEvent', queue, now, undefined, '<queueEventType>QueueFull</queueEventType>')] };
     if (size === 0 && last === 'QueueFull') return { type: 'QueueEmpty', events: [this.event('OnQueueEvent', queue, now, undefined, '<queueEventType>QueueEmpty</queueEventType>')] };
     return undefined;
@@ -63,7 +64,7 @@ export function newAction(queue: string, fields: { priority?: number; maxQueueSi
 }
 
 function batch(fields: Partial<CommitBatch>): CommitBatch {
-  return { now: T0 + 1_000_000, node: NODE, starts: [], enqueues: [], settlements: [], reports: [], progress: [], claims: [], deliveries: [], ...fields };
+  return { now: T0 + 1_000_000, node: NODE, enqueues: [], settlements: [], reports: [], progress: [], ...fields };
 }
 
 async function enqueue(store: Store, actions: NewAction[]): Promise<(ActionRecord | 'full')[]> {
@@ -79,7 +80,14 @@ async function enqueueOk(store: Store, actions: NewAction[]): Promise<ActionReco
 }
 
 async function claim(store: Store, queue: string, max: number, now = T0 + 2_000_000): Promise<ActionRecord[]> {
-  return [...((await store.commit(batch({ now, claims: [{ queue, max }] }))).claimed[0] ?? [])];
+  return store.claim(queue, max, NODE, now);
+}
+
+/** The pending events of handler `H`, read as its deliverer would. */
+async function pendingOfH(store: Store): Promise<EventRow[]> {
+  const lease = await store.acquireDelivery('H', NODE, T0);
+  assert.ok(lease, 'the delivery lease of H');
+  return store.claimDeliveries(lease, 0, 100);
 }
 
 function settlement(running: ActionRecord, status: Settlement['status'], endedAt: number, extra: { error?: string } = {}): Settlement {
@@ -208,15 +216,25 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       assert.equal((await settle(store, settlement(byToken.get(running!.token)!, 'Finished', T0 + 14)))?.status, 'Finished');
     });
 
-    test('one commit settles, claims and enqueues together, in that order', async () => {
+    test('one commit settles and enqueues together; concurrent claims of one queue share its actions', async () => {
       const store = await fresh();
       const [first] = await enqueueOk(store, [newAction('Q', { maxQueueSize: 1 })]);
       const [running] = await claim(store, 'Q', 1);
       const next = newAction('Q', { maxQueueSize: 1 });
-      const result = await store.commit(batch({ settlements: [settlement(running!, 'Finished', T0 + 20)], enqueues: [next], claims: [{ queue: 'Q', max: 5 }] }));
+      const result = await store.commit(batch({ settlements: [settlement(running!, 'Finished', T0 + 20)], enqueues: [next] }));
       assert.equal(result.settled[0]?.token, first!.token);
       assert.notEqual(result.enqueued[0], 'full');
-      assert.deepEqual(result.claimed[0]!.map((r) => r.token), [next.token], 'a batch may claim what it enqueued');
+      const [a, b] = await Promise.all([claim(store, 'Q', 1), claim(store, 'Q', 1)]);
+      assert.deepEqual([...a!, ...b!].map((r) => r.token), [next.token], 'one of the two claims gets it, the other nothing');
+    });
+
+    test('a paused queue hands out nothing until resumed', async () => {
+      const store = await fresh();
+      const [a] = await enqueueOk(store, [newAction('Q')]);
+      await store.setQueuePaused('Q', true);
+      assert.deepEqual(await claim(store, 'Q', 5), []);
+      await store.setQueuePaused('Q', false);
+      assert.deepEqual((await claim(store, 'Q', 5)).map((r) => r.token), [a!.token]);
     });
 
     test('cancel applies to waiting actions only', async () => {
@@ -306,13 +324,13 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       assert.equal(await store.duplicate('no-such-token', newAction('Q')), undefined);
     });
 
-    test('recoverInterrupted re-queues running and running-paused actions; their next claim counts attempt 2', async () => {
+    test('recoverExpired at start re-queues running and running-paused actions; their next claim counts attempt 2', async () => {
       const store = await fresh();
       await enqueueOk(store, [newAction('Q'), newAction('Q'), newAction('Q'), newAction('Q'), newAction('Q')]);
       const [done, r1, r2] = await claim(store, 'Q', 3);
       await settle(store, settlement(done!, 'Finished', T0 + 70));
       await store.pauseAction(r2!.token);
-      assert.equal(await store.recoverInterrupted(NODE, T0 + 80), 2);
+      assert.equal(await store.recoverExpired(NODE, T0 + 80, { starting: true }), 2);
       for (const r of [r1!, r2!]) {
         const read = await store.getAction(r.token);
         assert.equal(read!.status, 'Queued');
@@ -325,7 +343,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       const again = await claim(store, 'Q', 10);
       assert.deepEqual(again.map((r) => r.token), [r1!.token, r2!.token, ...again.slice(2).map((r) => r.token)], 'recovered actions keep their place');
       assert.deepEqual(again.map((r) => r.attempts), [2, 2, 1, 1]);
-      assert.equal(await store.recoverInterrupted(NODE, T0 + 90), 4);
+      assert.equal(await store.recoverExpired(NODE, T0 + 90, { starting: true }), 4);
     });
 
     test('recovered actions count toward the queue size', async () => {
@@ -333,7 +351,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       await enqueueOk(store, [newAction('Q', { maxQueueSize: 2 }), newAction('Q', { maxQueueSize: 2 })]);
       await claim(store, 'Q', 2);
       await enqueueOk(store, [newAction('Q', { maxQueueSize: 2 })]);
-      assert.equal(await store.recoverInterrupted(NODE, T0 + 100), 2);
+      assert.equal(await store.recoverExpired(NODE, T0 + 100, { starting: true }), 2);
       assert.deepEqual(await enqueue(store, [newAction('Q', { maxQueueSize: 3 })]), ['full'], 'three waiting now');
     });
 
@@ -424,29 +442,48 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       assert.deepEqual(events.map((e) => e.type), ['OnStart', 'OnErrorReport', 'OnFinish']);
       assert.ok(events.every((e) => e.handler === 'H' && e.state === 'pending' && e.queue === 'Q'));
       assert.match(events[2]!.document, /<status>Finished<\/status>/);
-      const pending = await store.pendingEvents('H', 0, 100);
+      const pending = await pendingOfH(store);
       assert.deepEqual(pending.map((e) => e.eventId), events.map((e) => e.eventId));
     });
 
-    test('delivery outcomes in a commit are stored with it, and rolled back with it', async () => {
+    test('delivery outcomes are stored: delivered, retried, failed; a failed event can be redelivered', async () => {
       const p = planner();
       const store = await fresh(p);
-      await enqueueOk(store, [newAction('Q'), newAction('Q', { maxQueueSize: 2 })]);
+      await enqueueOk(store, [newAction('Q')]);
       const [r] = await claim(store, 'Q', 1);
-      const [onStart] = await store.pendingEvents('H', 0, 100);
-      p.failOn = 'OnStart';
-      const failing = batch({ claims: [{ queue: 'Q', max: 1 }], deliveries: [{ seq: onStart!.seq, result: 'delivered' }] });
-      await assert.rejects(store.commit(failing));
-      assert.equal((await store.pendingEvents('H', 0, 100)).length, 1, 'the outcome of the failed batch is undone');
-      p.failOn = undefined;
+      const [onStart] = await pendingOfH(store);
       const now = T0 + 2_000_000;
-      await store.commit(batch({ now, settlements: [settlement(r!, 'Finished', now)], deliveries: [{ seq: onStart!.seq, result: 'delivered' }] }));
-      const events = await store.listEvents({ descending: false, limit: 100, token: r!.token });
+      await store.commit(batch({ now, settlements: [settlement(r!, 'Finished', now)] }));
+      await store.recordOutcomes(NODE, [{ seq: onStart!.seq, handler: 'H', result: 'delivered' }]);
+      let events = await store.listEvents({ descending: false, limit: 100, token: r!.token });
       assert.deepEqual(events.map((e) => [e.type, e.state]), [['OnStart', 'delivered'], ['OnFinish', 'pending']]);
-      assert.equal(events[0]!.deliveredAt, now);
-      await store.commit(batch({ deliveries: [{ seq: events[1]!.seq, result: 'failed', attempts: 4, error: 'gave up' }] }));
-      const [, onFinish] = await store.listEvents({ descending: false, limit: 100, token: r!.token });
-      assert.deepEqual([onFinish!.state, onFinish!.attempts, onFinish!.lastError], ['failed', 4, 'gave up']);
+      assert.ok(events[0]!.deliveredAt !== undefined);
+      await store.recordOutcomes(NODE, [{ seq: events[1]!.seq, handler: 'H', result: 'retry', attempts: 1, nextAttemptAt: now + 10, error: 'busy' }]);
+      const [retried] = await pendingOfH(store);
+      assert.deepEqual([retried!.seq, retried!.attempts, retried!.nextAttemptAt, retried!.lastError], [events[1]!.seq, 1, now + 10, 'busy']);
+      await store.recordOutcomes(NODE, [{ seq: events[1]!.seq, handler: 'H', result: 'failed', attempts: 4, error: 'gave up' }]);
+      events = await store.listEvents({ descending: false, limit: 100, token: r!.token });
+      assert.deepEqual([events[1]!.state, events[1]!.attempts, events[1]!.lastError], ['failed', 4, 'gave up']);
+      assert.deepEqual(await pendingOfH(store), []);
+      assert.deepEqual(await store.redeliver('H', events[1]!.eventId, now + 20), [events[1]!.seq]);
+      assert.deepEqual((await pendingOfH(store)).map((e) => [e.seq, e.attempts]), [[events[1]!.seq, 0]]);
+    });
+
+    test('the cursor of a delivery read passes no event: reads after a seq see every later one', async () => {
+      const store = await fresh(planner());
+      await enqueueOk(store, Array.from({ length: 20 }, () => newAction('Q')));
+      const lease = (await store.acquireDelivery('H', NODE, T0))!;
+      const seen: number[] = [];
+      let cursor = 0;
+      await Promise.all(Array.from({ length: 20 }, (_, i) => claim(store, 'Q', 1, T0 + 2_000_000 + i)));
+      for (;;) {
+        const rows = await store.claimDeliveries(lease, cursor, 7);
+        if (rows.length === 0) break;
+        seen.push(...rows.map((r) => r.seq));
+        cursor = rows[rows.length - 1]!.seq;
+      }
+      assert.equal(seen.length, 20, 'every OnStart read once');
+      assert.deepEqual([...seen].sort((a, b) => a - b), seen, 'in seq order');
     });
 
     test('queue events from the planner are stored with the size change that caused them', async () => {
@@ -464,11 +501,13 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       const p = planner();
       const store = await fresh(p);
       const [waiting] = await enqueueOk(store, [newAction('Q', { maxQueueSize: 2 })]);
-      p.failOn = 'OnStart';
+      p.failOn = 'OnQueueEvent';
+      p.fullAt = 2;
       const extra = newAction('Q', { maxQueueSize: 2 });
-      await assert.rejects(store.commit(batch({ enqueues: [extra], claims: [{ queue: 'Q', max: 5 }] })));
+      await assert.rejects(store.commit(batch({ enqueues: [extra] })));
       assert.equal(await store.getAction(extra.token), undefined, 'the enqueue of the failed batch is not stored');
-      assert.equal(await statusOf(store, waiting!.token), 'Queued', 'the claim of the failed batch is undone');
+      p.fullAt = Infinity;
+      assert.equal(await statusOf(store, waiting!.token), 'Queued');
       assert.equal((await store.listEvents({ descending: false, limit: 100 })).length, 0, 'no event of the failed batch');
       p.failOn = undefined;
       // The queue size did not move: one waiting, room for exactly one more.

@@ -1,19 +1,21 @@
 /**
  * The delivery engine: one HandlerRunner per configured handler section, woken after every
- * commit that may have stored events, with a bounded poll as the floor (retries that come due are
- * timers inside the runners).
+ * commit that may have stored events (the store's subscription), with a bounded poll as the floor
+ * (retries that come due are timers inside the runners). A runner delivers only while this node
+ * holds its handler's lease (one node at a time per handler, decisions.md "Many machines"); the
+ * poll also takes and checks the leases.
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../common/logger.js';
-import type { EventRow, Outbox } from '../../store/store.js';
+import type { EventRow, Outbox, StoreListener } from '../../store/store.js';
 import type { ConfiguredHandler } from '../handler-setup.js';
 import { HandlerRunner } from './handler-runner.js';
-import { OutcomeWriter, type RecordDeliveries } from './outcome-writer.js';
+import { OutcomeWriter } from './outcome-writer.js';
 
 export interface DeliveryEngineOptions {
-  readonly outbox: Outbox;
-  /** Stores delivery outcomes: the server's joins them to its group commit. */
-  readonly recordDeliveries: RecordDeliveries;
+  readonly outbox: Outbox & { subscribe(listener: StoreListener): () => void };
+  /** This node (the holder of delivery leases). */
+  readonly node: string;
   readonly handlers: ReadonlyMap<string, ConfiguredHandler>;
   readonly log: Logger;
   readonly clock?: () => number;
@@ -28,12 +30,14 @@ export class DeliveryEngine {
   private readonly shutdown = new AbortController();
   private poll: NodeJS.Timeout | undefined;
   private nudgeScheduled = false;
+  private unsubscribe: (() => void) | undefined;
+  private readonly clock: () => number;
 
   constructor(private readonly o: DeliveryEngineOptions) {
-    const clock = o.clock ?? Date.now;
+    const clock = (this.clock = o.clock ?? Date.now);
     // Every in-flight delivery listens to this signal (undici adds a listener per request).
     setMaxListeners(0, this.shutdown.signal);
-    this.writer = new OutcomeWriter(o.recordDeliveries, o.log);
+    this.writer = new OutcomeWriter((outcomes) => o.outbox.recordOutcomes(o.node, outcomes), o.log);
     for (const [key, h] of o.handlers) {
       this.runners.set(
         key,
@@ -53,10 +57,32 @@ export class DeliveryEngine {
     }
   }
 
-  start(): void {
-    this.nudge();
-    this.poll = setInterval(() => this.nudge(), this.o.pollMs ?? 1000);
+  async start(): Promise<void> {
+    this.unsubscribe = this.o.outbox.subscribe({
+      eventsStored: (stored) => {
+        if ('rows' in stored) this.offer(stored.rows);
+        else for (const h of stored.handlers) this.runners.get(h.toLowerCase())?.nudge();
+      },
+    });
+    await this.checkLeases();
+    this.poll = setInterval(() => {
+      void this.checkLeases();
+      this.nudge();
+    }, this.o.pollMs ?? 1000);
     this.poll.unref();
+  }
+
+  /** Take the lease of every handler no live node holds; notice a lease lost. */
+  private async checkLeases(): Promise<void> {
+    await Promise.all(
+      [...this.runners.values()].map(async (runner) => {
+        try {
+          runner.setLease(await this.o.outbox.acquireDelivery(runner.name, this.o.node, this.clock()));
+        } catch (e) {
+          this.o.log.warn('cannot take or renew a delivery lease', { handler: runner.name, error: (e as Error).message });
+        }
+      }),
+    );
   }
 
   /** Events may have been stored: let every runner look (once per turn, however many commits). */
@@ -88,6 +114,7 @@ export class DeliveryEngine {
   /** Stop delivering; in-flight deliveries get `graceMs`, then stay pending for the next start. */
   async close(graceMs = 2000): Promise<void> {
     if (this.poll) clearInterval(this.poll);
+    this.unsubscribe?.();
     const drained = Promise.all([...this.runners.values()].map((r) => r.stop()));
     // A ref'd timer: with a handler that never settles, an unref'd one let the event loop empty and
     // close() never resolve (the process exited before the store was closed).

@@ -10,7 +10,7 @@
  */
 import { errorText } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import type { EventRow, Outbox } from '../../store/store.js';
+import type { DeliveryLease, EventRow, Outbox } from '../../store/store.js';
 import { DeliveryError, type DeliveryPolicy, type EventDelivery, type EventHandler } from '../handler.js';
 import type { OutcomeWriter } from './outcome-writer.js';
 
@@ -63,6 +63,8 @@ class RowDelivery implements EventDelivery {
 }
 
 export class HandlerRunner {
+  /** This node's lease on the handler's deliveries; nothing is read or delivered without one. */
+  private lease: DeliveryLease | undefined;
   private cursor = 0;
   private readonly chains = new Map<string, EventRow[]>();
   private readonly windowSeqs = new Set<number>();
@@ -90,6 +92,34 @@ export class HandlerRunner {
     return this.o.handler;
   }
 
+  /** The lease held, if any. */
+  get heldLease(): DeliveryLease | undefined {
+    return this.lease;
+  }
+
+  /**
+   * Deliver under `lease` (undefined: another node delivers this handler). A new or lost lease
+   * drops the window: another node may have delivered or be delivering those events, so they are
+   * read again from the outbox under the new lease, from the start.
+   */
+  setLease(lease: DeliveryLease | undefined): void {
+    const same = lease !== undefined && this.lease !== undefined && lease.generation === this.lease.generation && lease.node === this.lease.node;
+    if (same) return;
+    this.lease = lease;
+    this.dropWindow();
+    if (lease) this.nudge();
+  }
+
+  private dropWindow(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.chains.clear();
+    this.windowSeqs.clear();
+    this.ready.length = 0;
+    this.cursor = 0;
+    this.backlog = true;
+  }
+
   /** Events of this handler held in memory (in flight, waiting or retrying): at most windowSize. */
   get held(): number {
     return this.windowSeqs.size;
@@ -102,7 +132,7 @@ export class HandlerRunner {
    * commit before its events are offered.
    */
   offer(row: EventRow): void {
-    if (row.seq <= this.cursor) return;
+    if (!this.lease || row.seq <= this.cursor) return;
     if (this.backlog || this.stopping || this.windowSeqs.size >= this.o.windowSize) {
       this.backlog = true;
       this.nudge();
@@ -115,6 +145,7 @@ export class HandlerRunner {
 
   /** Events may be in the outbox that were not offered: read from the cursor (coalesced). */
   nudge(): void {
+    if (!this.lease) return;
     if (this.filling) {
       this.refill = true;
       return;
@@ -141,9 +172,12 @@ export class HandlerRunner {
   private async fill(): Promise<void> {
     this.filling = true;
     try {
-      while (!this.stopping && this.windowSeqs.size < this.o.windowSize) {
+      while (!this.stopping && this.lease && this.windowSeqs.size < this.o.windowSize) {
         const want = Math.min(READ_BATCH, this.o.windowSize - this.windowSeqs.size);
-        const rows = await this.o.outbox.pendingEvents(this.o.name, this.cursor, want);
+        const lease = this.lease;
+        const rows = await this.o.outbox.claimDeliveries(lease, this.cursor, want);
+        // The lease changed while reading: these rows belong to the old one's window.
+        if (lease !== this.lease) continue;
         for (const row of rows) {
           this.cursor = Math.max(this.cursor, row.seq);
           if (!this.windowSeqs.has(row.seq)) this.add(row);
@@ -191,7 +225,7 @@ export class HandlerRunner {
   }
 
   private pump(): void {
-    while (this.inFlight < this.o.concurrency && this.ready.length > 0 && !this.stopping) {
+    while (this.inFlight < this.o.concurrency && this.ready.length > 0 && !this.stopping && this.lease) {
       const key = this.ready.shift()!;
       const head = this.chains.get(key)?.[0];
       if (head) this.deliver(key, head);
@@ -200,6 +234,7 @@ export class HandlerRunner {
 
   private deliver(key: string, row: EventRow): void {
     this.inFlight++;
+    const lease = this.lease;
     // The handler runs in a microtask, never inside pump()'s caller (offer() runs right after a
     // commit); a synchronous throw counts as a failed delivery.
     queueMicrotask(() => {
@@ -210,19 +245,21 @@ export class HandlerRunner {
         delivered = Promise.reject(e);
       }
       delivered.then(
-        () => this.settle(key, row, undefined),
-        (e: unknown) => this.settle(key, row, e),
+        () => this.settle(key, row, undefined, lease),
+        (e: unknown) => this.settle(key, row, e, lease),
       );
     });
   }
 
-  private settle(key: string, row: EventRow, error: unknown): void {
+  private settle(key: string, row: EventRow, error: unknown, lease: DeliveryLease | undefined): void {
     this.inFlight--;
     if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
     // Aborted at shutdown: leave the event pending; it is delivered after the restart.
     if (this.o.signal.aborted) return;
+    // Delivered under a lease since lost: the window was dropped; the new holder owns the event.
+    if (lease !== this.lease) return;
     if (error === undefined) {
-      this.o.writer.add({ seq: row.seq, result: 'delivered' });
+      this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'delivered' });
       this.advance(key);
     } else {
       this.failed(key, row, error);
@@ -238,13 +275,13 @@ export class HandlerRunner {
     if (retryable && attempts <= this.o.policy.retries) {
       const wait = Math.max(this.o.policy.retryIntervalMs, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);
       const nextAttemptAt = this.o.clock() + wait;
-      this.o.writer.add({ seq: row.seq, result: 'retry', attempts, nextAttemptAt, error: message });
+      this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'retry', attempts, nextAttemptAt, error: message });
       this.chains.get(key)![0] = { ...row, attempts, nextAttemptAt, lastError: message };
       this.o.log.warn('event delivery failed; will retry', { handler: this.o.name, event: row.eventId, type: row.type, attempt: attempts, retryInMs: wait, error: message });
       this.scheduleHead(key, nextAttemptAt);
       return;
     }
-    this.o.writer.add({ seq: row.seq, result: 'failed', attempts, error: message });
+    this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'failed', attempts, error: message });
     this.o.log.error('event delivery failed for good; kept as failed (EventInfo can redeliver it)', { handler: this.o.name, event: row.eventId, type: row.type, attempts, error: message });
     this.advance(key);
   }

@@ -1,9 +1,8 @@
 /**
- * Hands delivery outcomes to `record` in batches: the outcomes of one turn of the event loop go
- * together, and while a batch is being recorded the next one collects. The server records them in
- * the group commit of action status changes (one transaction, and the pages of recent events are
- * written to the log once). Outcomes are idempotent, so a failed write is retried; if the process
- * dies first, the events are still pending and are delivered again (at least once).
+ * Hands delivery outcomes to `record` (the store's recordOutcomes) in batches: the outcomes of one
+ * turn of the event loop go together, and while a batch is being recorded the next one collects.
+ * Outcomes are idempotent, so a failed write is retried; if the process dies first, the events
+ * are still pending and are delivered again (at least once).
  */
 import { errorText } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';

@@ -2,16 +2,19 @@
  * The group commit: one transaction applies a whole batch of enqueues, settlements, error reports,
  * progress updates and claims, and appends the events they cause (store.ts invariants).
  *
+ * The store adds what it wrote behind (sqlite-store.ts): the starts of locally claimed actions
+ * and the delivery outcomes recorded since the last commit.
+ *
  * Order inside the transaction: starts of locally claimed actions first (their OnStart precedes
- * everything else of theirs), then settlements, reports and progress, then enqueues, then claims,
- * so a batch may claim an action it enqueued; delivery outcomes last (they concern events of
- * earlier commits only).
+ * everything else of theirs), then settlements, reports and progress, then enqueues; delivery
+ * outcomes last (they concern events of earlier commits only).
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
-import type { CommitBatch, CommitResult, DeliveryOutcome, EventPlanner, EventRow, EventsStoredListener, NewAction, NewEvent, Settlement } from '../store.js';
-import { byClaimOrder, rowToRecord, START_COLUMNS, startedRecord, type ActionRow, type StartRow } from './rows.js';
+import type { CommitBatch, CommitResult, DeliveryOutcome, EventPlanner, EventRow, NewAction, NewEvent, Settlement } from '../store.js';
+import { rowToRecord, type ActionRow, type StartRow } from './rows.js';
 import { prepareAppendEvents } from './events-sql.js';
+import { finalRecord } from '../final-record.js';
 import { prepareMultiRowInsert } from './multi-row-insert.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
 import type { LocalClaims } from './local-claims.js';
@@ -20,39 +23,27 @@ const REPORTS_KEPT = 100;
 
 const resultJson = (s: Settlement): string | null => (s.result ? JSON.stringify(s.result) : null);
 
-/**
- * The record after a settlement, without reading the row back. Spelled out rather than spread: it
- * runs for every action, and the rest-and-spread version was most of a settlement's garbage.
- */
-function finalRecord(s: Settlement): ActionRecord {
-  const r = s.running;
-  const record: { -readonly [K in keyof ActionRecord]: ActionRecord[K] } = {
-    id: r.id,
-    token: r.token,
-    queue: r.queue,
-    status: s.status,
-    priority: r.priority,
-    params: r.params,
-    queuedAt: r.queuedAt,
-    attempts: r.attempts,
-    reports: r.reports,
-    endedAt: s.endedAt,
-  };
-  if (r.startedAt !== undefined) record.startedAt = r.startedAt;
-  if (r.owner !== undefined) record.owner = r.owner;
-  if (s.result) record.result = s.result;
-  if (s.error !== undefined) record.error = s.error;
-  return record;
+/** What the store wrote behind since its last commit, written by the next one. */
+export interface WrittenBehind {
+  readonly starts: readonly ActionRecord[];
+  readonly deliveries: readonly DeliveryOutcome[];
+}
+
+export interface CommitOutput {
+  readonly result: CommitResult;
+  /** The events the transaction stored, for the delivery fast path. */
+  readonly stored: readonly EventRow[];
+  /** Waiting actions added per queue (for workQueued). */
+  readonly queued: ReadonlyMap<string, number>;
 }
 
 export function prepareCommitBatch(
   db: Database.Database,
   sizes: QueueSizes,
   planner: EventPlanner,
-  onEventsStored: EventsStoredListener,
   localClaims: LocalClaims,
   applyDeliveries: (outcomes: readonly DeliveryOutcome[], now: number) => void,
-): (batch: CommitBatch) => CommitResult {
+): (batch: CommitBatch, behind: WrittenBehind) => CommitOutput {
   const appendEvents = prepareAppendEvents(db);
   // Ids assigned as SQLite would (the largest plus one), so a batch's rows go in with a few
   // multi-row statements (multi-row-insert.ts).
@@ -74,16 +65,6 @@ export function prepareCommitBatch(
   const writeProgress = db.prepare<[string, number]>(
     `UPDATE actions SET progress = ? WHERE id = ? AND (status = 'Processing' OR status = 'Paused')`,
   );
-  // Only the columns a claimed record needs, as arrays: measured, this halves the cost of a claim
-  // against RETURNING * (materialising 16 columns as an object dominated it). No owner is written:
-  // one process owns a SQLite store.
-  const claim = db
-    .prepare<[number, string, number]>(
-      `UPDATE actions SET status = 'Processing', started_at = ?, attempts = attempts + 1
-       WHERE id IN (SELECT id FROM actions WHERE queue = ? AND status = 'Queued' ORDER BY priority DESC, id LIMIT ?)
-       RETURNING ${START_COLUMNS}`,
-    )
-    .raw();
 
   // Rows enqueued by the running transaction, for local claims once it commits.
   let enqueuedRows: [queue: string, row: StartRow][] = [];
@@ -105,13 +86,13 @@ export function prepareCommitBatch(
     return records;
   }
 
-  const run = db.transaction((batch: CommitBatch, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
+  const run = db.transaction((batch: CommitBatch, behind: WrittenBehind, stage: QueueSizeStage): [CommitResult, EventRow[]] => {
     const { now } = batch;
     const events: NewEvent[] = [];
-    const endings = batch.starts.length > 0 && batch.settlements.length > 0 ? new Map(batch.settlements.map((s) => [s.id, s])) : undefined;
+    const endings = behind.starts.length > 0 && batch.settlements.length > 0 ? new Map(batch.settlements.map((s) => [s.id, s])) : undefined;
     // Starts written together with their settlement (their settlement writes nothing more).
     const ended = new Set<number>();
-    for (const record of batch.starts) {
+    for (const record of behind.starts) {
       const s = endings?.get(record.id);
       // Always true: control operations leave taken actions alone (local-claims.ts invariant).
       const written = s
@@ -138,31 +119,23 @@ export function prepareCommitBatch(
     }
     for (const p of batch.progress) writeProgress.run(JSON.stringify(p.progress), p.id);
     const enqueued = enqueueAll(batch.enqueues, stage, events, now);
-    const claimed = batch.claims.map((c) => {
-      if (c.max <= 0) return [];
-      const records = (claim.all(now, c.queue, c.max) as StartRow[]).map((row) => startedRecord(c.queue, now, row, row[5])).sort(byClaimOrder);
-      // Rows local claims may have read ahead are no longer waiting.
-      if (records.length > 0) localClaims.reset(c.queue);
-      for (const record of records) {
-        stage.change(c.queue, -1, now, events);
-        events.push(...planner.forAction('OnStart', record, now));
-      }
-      return records;
-    });
     const stored = appendEvents(events);
     stage.persist();
-    if (batch.deliveries.length > 0) applyDeliveries(batch.deliveries, now);
-    return [{ enqueued, claimed, settled }, stored];
+    if (behind.deliveries.length > 0) applyDeliveries(behind.deliveries, now);
+    return [{ enqueued, settled }, stored];
   });
 
-  return (batch) => {
+  return (batch, behind) => {
     const stage = sizes.stage();
     enqueuedRows = [];
-    const [result, stored] = run(batch, stage);
+    const [result, stored] = run(batch, behind, stage);
     stage.publish();
-    for (const [queue, row] of enqueuedRows) localClaims.enqueued(queue, row);
-    for (const record of batch.starts) localClaims.release(record);
-    if (stored.length > 0) onEventsStored(stored);
-    return result;
+    const queued = new Map<string, number>();
+    for (const [queue, row] of enqueuedRows) {
+      localClaims.enqueued(queue, row);
+      queued.set(queue, (queued.get(queue) ?? 0) + 1);
+    }
+    for (const record of behind.starts) localClaims.release(record);
+    return { result, stored, queued };
   };
 }

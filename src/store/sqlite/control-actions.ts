@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { FINAL_STATUSES, type ActionRecord } from '../../queue/record.js';
-import type { EventRow, EventsStoredListener, NewAction, NewEvent } from '../store.js';
+import type { EventRow, NewAction, NewEvent } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
 import type { QueueSizes } from './queue-sizes.js';
 import { prepareAppendEvents } from './events-sql.js';
@@ -14,7 +14,7 @@ import type { LocalClaims } from './local-claims.js';
 
 const WAITING = `(status = 'Queued' OR (status = 'Paused' AND started_at IS NULL))`;
 
-export function prepareControlActions(db: Database.Database, sizes: QueueSizes, onEventsStored: EventsStoredListener, localClaims: LocalClaims) {
+export function prepareControlActions(db: Database.Database, sizes: QueueSizes, onEventsStored: (rows: readonly EventRow[]) => void, localClaims: LocalClaims) {
   const appendEvents = prepareAppendEvents(db);
   const cancelStmt = db.prepare<[number, string]>(`UPDATE actions SET status = 'Cancelled', ended_at = ? WHERE token = ? AND ${WAITING} RETURNING *`);
   const priorityStmt = db.prepare<[number, string]>(`UPDATE actions SET priority = ? WHERE token = ? AND ${WAITING} RETURNING *`);

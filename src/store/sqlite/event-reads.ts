@@ -4,46 +4,10 @@
  * thread's (read-thread.ts), which runs the listings (they can scan the table).
  */
 import type Database from 'better-sqlite3';
-import type { EventType } from '../../events/handler.js';
-import type { EventCount, EventFilter, EventRow, EventState } from '../store.js';
-import { WhereClause } from './where-clause.js';
+import type { EventCount, EventFilter, EventRow } from '../store.js';
+import { toEventRow, type EventDbRow } from '../event-row.js';
+import { WhereClause } from '../where-clause.js';
 import { prepareEventCounts } from './event-totals.js';
-
-interface EventDbRow {
-  seq: number;
-  event_id: string;
-  type: string;
-  handler: string;
-  queue: string;
-  token: string | null;
-  document: string;
-  request: string;
-  state: string;
-  attempts: number;
-  next_attempt_at: number;
-  created_at: number;
-  delivered_at: number | null;
-  last_error: string | null;
-}
-
-function toEventRow(r: EventDbRow): EventRow {
-  return {
-    seq: r.seq,
-    eventId: r.event_id,
-    type: r.type as EventType,
-    handler: r.handler,
-    queue: r.queue,
-    ...(r.token !== null ? { token: r.token } : {}),
-    document: r.document,
-    request: r.request,
-    state: r.state as EventState,
-    attempts: r.attempts,
-    nextAttemptAt: r.next_attempt_at,
-    createdAt: r.created_at,
-    ...(r.delivered_at !== null ? { deliveredAt: r.delivered_at } : {}),
-    ...(r.last_error !== null ? { lastError: r.last_error } : {}),
-  };
-}
 
 /** Event rows with their document (migrations.ts v2: a NULL doc_id means the row's own seq). */
 const EVENTS_WITH_DOCUMENTS = 'events e JOIN event_documents d ON d.id = COALESCE(e.doc_id, e.seq)';

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
 import type { ActionFilter, QueueCounts, SortKey } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
-import { WhereClause } from './where-clause.js';
+import { WhereClause } from '../where-clause.js';
 
 const SORT_COLUMNS: Record<SortKey, string> = {
   'queue-time': 'queued_at',
@@ -22,6 +22,7 @@ export function prepareReadActions(db: Database.Database) {
     'SELECT status, started_at IS NOT NULL AS started, COUNT(*) AS n FROM actions WHERE queue = ? GROUP BY status, started',
   );
   const paused = db.prepare<[string], number>('SELECT paused FROM queues WHERE name = ?').pluck();
+  const pausedQueues = db.prepare<[], string>('SELECT name FROM queues WHERE paused = 1').pluck();
 
   function list(f: ActionFilter): ActionRecord[] {
     const where = new WhereClause()
@@ -68,5 +69,6 @@ export function prepareReadActions(db: Database.Database) {
     list,
     queueCounts,
     isPaused: (queue: string): boolean => (paused.get(queue) ?? 0) === 1,
+    pausedQueues: (): string[] => pausedQueues.all(),
   };
 }

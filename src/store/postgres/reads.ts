@@ -1,0 +1,92 @@
+/**
+ * Reading actions and events on PostgreSQL: by token, QueueInfo and EventInfo listings
+ * (idol-reference.md §7.1), counts. Read-only, outside transactions (each statement sees a
+ * committed snapshot).
+ */
+import { rowToRecord, type ActionRow } from '../action-row.js';
+import { toEventRow, type EventDbRow } from '../event-row.js';
+import type { ActionRecord } from '../../queue/record.js';
+import type { ActionFilter, EventCount, EventFilter, EventRow, EventState, QueueCounts, SortKey } from '../store.js';
+import { WhereClause } from '../where-clause.js';
+
+export type Read = <R extends Record<string, unknown>>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
+
+const SORT_COLUMNS: Record<SortKey, string> = {
+  'queue-time': 'queued_at',
+  'start-time': 'started_at',
+  'finish-time': 'ended_at',
+  priority: 'priority',
+  status: 'status',
+};
+
+const STATUS_FIELDS: Record<string, keyof Omit<QueueCounts, 'paused'>> = {
+  Queued: 'queued',
+  Processing: 'processing',
+  Paused: 'pausedActions',
+  Finished: 'finished',
+  Error: 'error',
+  Cancelled: 'cancelled',
+  Stopped: 'stopped',
+};
+
+export function postgresReads(read: Read) {
+  return {
+    async getAction(token: string): Promise<ActionRecord | undefined> {
+      const [row] = await read<ActionRow & Record<string, unknown>>('read', 'SELECT * FROM actions WHERE token = $1', [token]);
+      return row ? rowToRecord(row) : undefined;
+    },
+    async listActions(f: ActionFilter): Promise<ActionRecord[]> {
+      const where = new WhereClause(true)
+        .add('queue = ?', f.queue)
+        .add('token = ?', f.token)
+        .add('queued_at > ?', f.queuedAfter)
+        .add('queued_at < ?', f.queuedBefore)
+        .add('ended_at > ?', f.finishedAfter)
+        .add('ended_at < ?', f.finishedBefore)
+        .add('priority >= ?', f.minPriority)
+        .add('priority <= ?', f.maxPriority)
+        .in('status', f.statuses);
+      const direction = f.descending ? 'DESC' : 'ASC';
+      const column = SORT_COLUMNS[f.sortBy];
+      // NULLs (not started / not finished) last either way; id breaks ties in arrival order.
+      const sql =
+        `SELECT * FROM actions${where} ORDER BY ${column} ${direction} NULLS LAST, id ${direction}` +
+        (f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '');
+      return (await read<ActionRow & Record<string, unknown>>('read', sql, where.args)).map(rowToRecord);
+    },
+    async queueCounts(queue: string): Promise<QueueCounts> {
+      const c = { paused: false, queued: 0, processing: 0, pausedActions: 0, finished: 0, error: 0, cancelled: 0, stopped: 0 };
+      const [q] = await read<{ paused: boolean }>('read', 'SELECT paused FROM queues WHERE name = $1', [queue]);
+      c.paused = q?.paused ?? false;
+      for (const row of await read<{ status: string; n: number }>('read', 'SELECT status, count(*)::int AS n FROM actions WHERE queue = $1 GROUP BY status', [queue])) {
+        const field = STATUS_FIELDS[row.status];
+        if (field) c[field] += row.n;
+      }
+      return c;
+    },
+    async isQueuePaused(queue: string): Promise<boolean> {
+      const [q] = await read<{ paused: boolean }>('read', 'SELECT paused FROM queues WHERE name = $1', [queue]);
+      return q?.paused ?? false;
+    },
+    async pendingStops(node: string): Promise<number[]> {
+      const rows = await read<{ id: number }>('read', `SELECT id FROM actions WHERE owner = $1 AND stop_requested AND status IN ('Processing', 'Paused')`, [node]);
+      return rows.map((r) => r.id);
+    },
+    async listEvents(f: EventFilter): Promise<EventRow[]> {
+      const where = new WhereClause(true)
+        .in('state', f.states)
+        .in('type', f.types)
+        .add('lower(handler) = lower(?)', f.handler)
+        .add('token = ?', f.token)
+        .add('event_id = ?', f.eventId)
+        .add('created_at > ?', f.createdAfter)
+        .add('created_at < ?', f.createdBefore);
+      const sql = `SELECT * FROM events${where} ORDER BY seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+      return (await read<EventDbRow & Record<string, unknown>>('read', sql, where.args)).map(toEventRow);
+    },
+    async eventCounts(): Promise<EventCount[]> {
+      const rows = await read<{ handler: string; state: EventState; count: number }>('read', 'SELECT handler, state, count(*)::int AS count FROM events GROUP BY handler, state ORDER BY handler, state');
+      return rows;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Numbered, append-only schema migrations of the PostgreSQL store, applied at start under one
+ * advisory lock, so nodes that start together do not race (the second waits, then finds the
+ * schema current). Never edit a landed migration; add the next number.
+ *
+ * Times are epoch ms (bigint) as in the SQLite store, except lease arithmetic, which uses the
+ * database's clock (`NOW_MS`) so nodes with skewed clocks agree on who is alive.
+ */
+import type { PoolClient } from 'pg';
+
+export const SCHEMA_LOCK_KEY = 0x746f6373; // 'tocs'
+export const SCHEMA_VERSION_TABLE = 'tocsin_schema';
+
+/** The database's clock in epoch ms (one clock for every node's leases). */
+export const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
+
+interface Migration {
+  readonly version: number;
+  readonly sql: string;
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE actions (
+        id             bigserial PRIMARY KEY,
+        token          text     NOT NULL UNIQUE,
+        queue          text     NOT NULL,
+        status         text     NOT NULL,
+        priority       integer  NOT NULL DEFAULT 0,
+        params         text     NOT NULL,          -- JSON [[name, value], ...]
+        queued_at      bigint   NOT NULL,
+        started_at     bigint,
+        ended_at       bigint,
+        attempts       integer  NOT NULL DEFAULT 0,
+        result         text,                       -- JSON XElement[]
+        error          text,
+        reports        text,                       -- JSON ErrorReport[]
+        progress       text,                       -- JSON ProgressInfo
+        owner          text,                       -- the node running it (fencing: owner + attempts)
+        stop_requested boolean  NOT NULL DEFAULT false
+      );
+      -- The claim order, over waiting rows only: a claim's cost does not grow with finished rows.
+      CREATE INDEX actions_claim ON actions (queue, priority DESC, id) WHERE status = 'Queued';
+      CREATE INDEX actions_queue_status ON actions (queue, status);
+      CREATE INDEX actions_running ON actions (owner) WHERE status IN ('Processing', 'Paused');
+
+      -- Cluster-wide queue state (decisions.md "Many machines"): the waiting count, the pause flag
+      -- and the last queue event, changed under the row's lock by every transaction that moves them.
+      CREATE TABLE queues (
+        name       text    PRIMARY KEY,
+        paused     boolean NOT NULL DEFAULT false,
+        size       integer NOT NULL DEFAULT 0,
+        last_event text    NOT NULL DEFAULT 'QueueEmpty'
+      );
+
+      -- seq is taken under the event append lock (append-events.ts), so seqs become visible in order.
+      CREATE TABLE events (
+        seq             bigserial PRIMARY KEY,
+        event_id        text    NOT NULL,
+        type            text    NOT NULL,
+        handler         text    NOT NULL,
+        queue           text    NOT NULL,
+        token           text,
+        document        text    NOT NULL,
+        request         text    NOT NULL,
+        state           text    NOT NULL DEFAULT 'pending',
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint  NOT NULL,
+        created_at      bigint  NOT NULL,
+        delivered_at    bigint,
+        last_error      text
+      );
+      CREATE INDEX events_pending ON events (handler, seq) WHERE state = 'pending';
+      CREATE INDEX events_failed ON events (handler, seq) WHERE state = 'failed';
+      CREATE INDEX events_token ON events (token);
+
+      -- Node leases: a node silent past lease_until is dead. incarnation tells a restarted node
+      -- (same name) from the one before it.
+      CREATE TABLE nodes (
+        name         text   PRIMARY KEY,
+        incarnation  text   NOT NULL,
+        heartbeat_at bigint NOT NULL,
+        lease_until  bigint NOT NULL
+      );
+
+      -- One node delivers a handler's events at a time; generation changes with the holder.
+      CREATE TABLE delivery_leases (
+        handler     text   PRIMARY KEY,          -- lower-case section name
+        node        text   NOT NULL,
+        generation  bigint NOT NULL,
+        lease_until bigint NOT NULL
+      );
+    `,
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Bring the schema to the latest version; returns the version found before. */
+export async function migrate(client: PoolClient): Promise<number> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
+    await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA_VERSION_TABLE} (version integer NOT NULL)`);
+    const found = await client.query<{ version: number }>(`SELECT max(version) AS version FROM ${SCHEMA_VERSION_TABLE}`);
+    const from = found.rows[0]?.version ?? 0;
+    for (const m of MIGRATIONS) {
+      if (m.version <= from) continue;
+      await client.query(m.sql);
+      await client.query(`INSERT INTO ${SCHEMA_VERSION_TABLE} (version) VALUES ($1)`, [m.version]);
+    }
+    await client.query('COMMIT');
+    return from;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}
