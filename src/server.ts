@@ -27,6 +27,7 @@ import { readServerTls } from './aci/server-tls.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
 import { openStore } from './store/open-store.js';
+import { nodeName } from './config/node-name.js';
 import type { Store } from './store/store.js';
 import { sleepAction } from './actions/sleep.js';
 import { commandAction } from './actions/command-action.js';
@@ -145,7 +146,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   try {
     port = await listen(http, options.port ?? settings.server.port, settings.server.host);
     const server = `${tokenHost(settings.server.host)}:${port}`;
-    node = settings.server.nodeName ?? `${hostname()}:${port}`;
+    node = nodeName(settings.server, port);
     const planner = createEventPlanner(settings.actions.queues, server);
     store = await openStore(settings, { planner, log, where: loaded.section('Actions').locate('ConnectionString') });
   } catch (e) {

@@ -48,6 +48,7 @@ export const ERROR_CATALOGUE = {
   CONFIG_UNKNOWN_KEY: { aciCode: 'ERRORCONFIG', errorId: 404, summary: 'Unknown configuration key' },
   CONFIG_REFERENCE: { aciCode: 'ERRORCONFIG', errorId: 405, summary: 'Configuration refers to a missing section' },
   CONFIG_INVALID: { aciCode: 'ERRORCONFIG', errorId: 406, summary: 'The configuration has errors' },
+  CONFIG_EXPANSION: { aciCode: 'ERRORCONFIG', errorId: 407, summary: 'A ${ENV:...} or ${FILE:...} in the configuration could not be expanded' },
 
   // Events and handlers
   EVENT_UNKNOWN: { aciCode: 'ERROREVENTNOTFOUND', errorId: 500, summary: 'No event has this id' },

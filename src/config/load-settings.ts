@@ -69,6 +69,7 @@ export function loadSettings(file: string, options: LoadOptions = {}): LoadedCon
 
 function readServer(r: SectionReader, configDir: string): ServerSettings {
   const sslConfig = r.string('SSLConfig');
+  const nodeName = readNodeName(r);
   const server: ServerSettings = {
     port: r.int('Port', { default: 9000, min: 0, max: 65535 })!,
     host: r.string('Host', { default: '127.0.0.1' })!,
@@ -79,9 +80,23 @@ function readServer(r: SectionReader, configDir: string): ServerSettings {
     logLevel: r.oneOf('LogLevel', ['debug', 'info', 'warn', 'error'] as const, { default: 'info' })!,
     shutdownGraceMs: r.duration('ShutdownGrace', { bareUnit: 's', default: 5000 })!,
     ...(sslConfig ? { sslConfig } : {}),
+    ...(nodeName ? { nodeName } : {}),
   };
   r.finish();
   return server;
+}
+
+/** Node names are stored in the database and printed in logs: one line of reasonable length. */
+const MAX_NODE_NAME = 255;
+
+function readNodeName(r: SectionReader): string | undefined {
+  const name = r.string('NodeName');
+  if (name === undefined) return undefined;
+  if (name.length > MAX_NODE_NAME || /\p{Cc}/u.test(name)) {
+    r.error('NodeName', `must be at most ${MAX_NODE_NAME} characters, with no control characters`);
+    return undefined;
+  }
+  return name;
 }
 
 interface QueueDefaults {
@@ -154,6 +169,9 @@ function readActions(
     enableTestActions,
     datastoreType,
     pollIntervalMs: r.duration('PollInterval', { bareUnit: 'ms', default: 1000, min: 10, max: 3_600_000 })!,
+    // Seconds when bare, like the 15s of decisions.md. At most 1h: a dead node's actions wait this
+    // long to run again, and the lease's timers stay far inside Node's 2^31-1 ms.
+    nodeLeaseTimeoutMs: r.duration('NodeLeaseTimeout', { bareUnit: 's', default: 15_000, min: 1000, max: 3_600_000 })!,
     queues,
     commands,
     ...(connectionString ? { connectionString } : {}),

@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ErrorCode } from '../common/errors.js';
+import { expandReferences, hasReference } from './expand.js';
 import { classifyLine, splitLines, type IncludeRef } from './lines.js';
+import { describeReadError } from './read-error.js';
 import type { ConfigDocument, ConfigEntry, ConfigSection, ProblemSink, SourceLocation } from './types.js';
 
 interface SectionBuild extends ConfigSection {
@@ -45,14 +47,6 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
-function readError(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  if (code === 'ENOENT') return 'file not found';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
-  return e instanceof Error ? e.message : String(e);
-}
-
 class Loader {
   /** Files already read in this load; `null` when unreadable (reported once). */
   private readonly cache = new Map<string, Sections | null>();
@@ -79,7 +73,7 @@ class Loader {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       const what = at === undefined ? 'cannot read the config file' : `cannot include ${this.show(file)}`;
-      this.problem('CONFIG_INCLUDE', at ?? { file, line: 0 }, `${what}: ${readError(e)}`);
+      this.problem('CONFIG_INCLUDE', at ?? { file, line: 0 }, `${what}: ${describeReadError(e)}`);
       this.cache.set(file, null);
       return undefined;
     }
@@ -104,7 +98,7 @@ class Loader {
           if (current === undefined) {
             this.problem('CONFIG_SYNTAX', at, `${line.key}=... comes before any [Section] heading`);
           } else {
-            current.entries.set(line.key.toLowerCase(), { key: line.key, value: line.value, ...at });
+            current.entries.set(line.key.toLowerCase(), this.entry(current.name, line.key, line.value, at));
           }
           return;
         case 'header':
@@ -179,8 +173,21 @@ class Loader {
       }
     }
     if (!found && pattern === undefined && ref.defaultValue !== undefined) {
-      current.entries.set(param.toLowerCase(), { key: param, value: ref.defaultValue, ...at });
+      current.entries.set(param.toLowerCase(), this.entry(current.name, param, ref.defaultValue, at));
     }
+  }
+
+  /**
+   * Every entry is made here, so the value of every key in every section gets its `${ENV:...}` and
+   * `${FILE:...}` expanded (expand.ts), whichever getter, or none, reads it later. A value that
+   * cannot be expanded is reported here and left empty and `unexpanded`.
+   */
+  private entry(section: string, key: string, written: string, at: SourceLocation): ConfigEntry {
+    if (!hasReference(written)) return { key, value: written, ...at };
+    const expanded = expandReferences(written, dirname(at.file));
+    if (expanded.ok) return { key, value: expanded.value, written, ...at };
+    this.sink.add({ severity: 'error', code: 'CONFIG_EXPANSION', file: at.file, line: at.line, section, key, message: expanded.reason });
+    return { key, value: '', written, unexpanded: true, ...at };
   }
 
   /** Loads the referenced file and returns its named section, reporting a missing one at `at`. */

@@ -135,11 +135,18 @@ class Reader implements TrackingSectionReader {
       try {
         return fileURLToPath(text);
       } catch {
-        this.badValue(key, text, 'is not a valid file:// URL');
+        this.badValue(key, 'is not a valid file:// URL');
         return undefined;
       }
     }
     return isAbsolute(text) ? text : resolve(entry ? dirname(entry.file) : this.baseDir, text);
+  }
+
+  quoted(key: string): string {
+    const entry = this.entries.get(key.toLowerCase());
+    if (this.secrets.has(key.toLowerCase())) return 'the value';
+    if (entry?.written !== undefined) return `${quote(entry.written)} once expanded`;
+    return quote(entry?.value ?? '');
   }
 
   error(key: string, message: string, code: ErrorCode = 'CONFIG_VALUE'): void {
@@ -174,12 +181,13 @@ class Reader implements TrackingSectionReader {
   private read<T>(key: string, options: ValueOptions<T> | undefined, parse: (text: string) => ParseResult<T>): T | undefined {
     const entry = this.entry(key);
     if (entry === undefined) {
-      if (options?.required) this.missing(key);
+      // A value whose ${ENV:}/${FILE:} failed was reported by the parser; "not set" would be a second, wrong error.
+      if (options?.required && this.entries.get(key.toLowerCase())?.unexpanded !== true) this.missing(key);
       return options?.default;
     }
     const result = parse(entry.value);
     if (!result.ok) {
-      this.badValue(key, entry.value, result.reason);
+      this.badValue(key, result.reason);
       return options?.default;
     }
     return result.value;
@@ -206,10 +214,9 @@ class Reader implements TrackingSectionReader {
     this.report('error', 'CONFIG_MISSING', key, message, this.location);
   }
 
-  /** Quotes the bad value, except for secrets, whose values must never reach a log or terminal. */
-  private badValue(key: string, value: string, reason: string): void {
-    const shown = this.secrets.has(key.toLowerCase()) ? 'the value' : `"${value.length > 80 ? `${value.slice(0, 77)}...` : value}"`;
-    this.report('error', 'CONFIG_VALUE', key, `${shown} ${reason}`, this.locate(key));
+  /** Secrets' values must never reach a log or terminal, nor expanded text, which often is one. */
+  private badValue(key: string, reason: string): void {
+    this.report('error', 'CONFIG_VALUE', key, `${this.quoted(key)} ${reason}`, this.locate(key));
   }
 
   private report(severity: ProblemSeverity, code: ErrorCode, key: string, message: string, at: SourceLocation): void {
@@ -220,4 +227,8 @@ class Reader implements TrackingSectionReader {
   private spelling(key: string): string {
     return this.entries.get(key.toLowerCase())?.key ?? key;
   }
+}
+
+function quote(text: string): string {
+  return `"${text.length > 80 ? `${text.slice(0, 77)}...` : text}"`;
 }

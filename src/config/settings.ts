@@ -23,7 +23,12 @@ export interface ServerSettings {
   readonly sslConfig?: string;
   /** `[Server] ShutdownGrace`: how long running actions get to end at shutdown, default 5s. */
   readonly shutdownGraceMs: number;
-  /** `[Server] NodeName`: this node's stable name in a shared store; default `<host name>:<port>` (set by the server). */
+  /**
+   * `[Server] NodeName`: this node's stable name in a shared store (decisions.md "Many machines"),
+   * at most 255 characters. Undefined when not set: the default, host name and the port the server
+   * listens on, is known only once it listens (`Port=0`, `--port`); `nodeName()` in node-name.ts
+   * gives the name either way.
+   */
   readonly nodeName?: string;
 }
 
@@ -77,8 +82,11 @@ export interface ActionsSettings {
   readonly connectionString?: string;
   /** `PollInterval`: idle workers look for work at least this often, default 1s. */
   readonly pollIntervalMs: number;
-  /** `NodeLeaseTimeout`: a node silent this long is dead (its actions re-queued), default 15s. */
-  readonly nodeLeaseTimeoutMs?: number;
+  /**
+   * `NodeLeaseTimeout`: a node that has not heartbeaten into a shared store for this long is dead
+   * (its running actions are re-queued, its deliveries taken over), default 15s, 1s to 1h.
+   */
+  readonly nodeLeaseTimeoutMs: number;
   /** Per asynchronous action (defaults from `[Actions]`, overridden in `[ActionName]`). */
   readonly queues: ReadonlyMap<string, ActionQueueSettings>;
   /** Command actions (`[Name] Type=Command`). */

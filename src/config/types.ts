@@ -14,7 +14,15 @@ export interface SourceLocation {
 export interface ConfigEntry extends SourceLocation {
   /** The key as written in the file (case kept for messages). */
   readonly key: string;
+  /** The value, `${ENV:...}` and `${FILE:...}` expanded (expand.ts). */
   readonly value: string;
+  /**
+   * The value as written, when it held a reference. Messages quote this, never `value`: expanded
+   * text often comes from a secret, whether or not its key is read with secret().
+   */
+  readonly written?: string;
+  /** The expansion failed (already reported, CONFIG_EXPANSION); `value` is empty. */
+  readonly unexpanded?: true;
 }
 
 export interface ConfigSection extends SourceLocation {
@@ -94,6 +102,12 @@ export interface SectionReader {
   /** A file path resolved against `baseDir`. */
   path(key: string, options?: ValueOptions<string>): string | undefined;
 
+  /**
+   * The key's value as a message may show it: `"value"`; `the value` for a key read with secret();
+   * for a value that held `${ENV:...}` or `${FILE:...}`, what was written (`"${ENV:HOOK}" once
+   * expanded`), as expanded text often comes from a secret whatever getter reads it.
+   */
+  quoted(key: string): string;
   /** Record an error about a key (for checks that span several keys). */
   error(key: string, message: string, code?: ErrorCode): void;
   warning(key: string, message: string, code?: ErrorCode): void;

@@ -32,7 +32,7 @@ export function createHandlers(
     if (!libraryName) continue;
     const factory = registry.get(libraryName);
     if (!factory) {
-      r.error('LibraryName', `"${libraryName}" is not a handler library (known: ${registry.names().join(', ')})`, 'CONFIG_VALUE');
+      r.error('LibraryName', `${r.quoted('LibraryName')} is not a handler library (known: ${registry.names().join(', ')})`, 'CONFIG_VALUE');
       continue;
     }
     const policy: DeliveryPolicy = {

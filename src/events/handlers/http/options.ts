@@ -75,7 +75,7 @@ function readUrl(check: Check): string | undefined {
   try {
     url = new URL(text);
   } catch {
-    return fail(check, 'URL', `URL "${text}" is not a valid absolute URL`, 'CONFIG_VALUE');
+    return fail(check, 'URL', `URL ${check.section.quoted('URL')} is not a valid absolute URL`, 'CONFIG_VALUE');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return fail(check, 'URL', `URL must be http or https, not ${url.protocol.slice(0, -1)}`, 'CONFIG_VALUE');

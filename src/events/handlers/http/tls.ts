@@ -84,7 +84,7 @@ function checkCiphers(section: SectionReader, ciphers: string | undefined): stri
     createSecureContext({ ciphers });
     return ciphers;
   } catch {
-    section.error('SSLCipherList', `SSLCipherList "${ciphers}" names no cipher OpenSSL knows`, 'CONFIG_VALUE');
+    section.error('SSLCipherList', `SSLCipherList ${section.quoted('SSLCipherList')} names no cipher OpenSSL knows`, 'CONFIG_VALUE');
     return undefined;
   }
 }
