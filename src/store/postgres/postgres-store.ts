@@ -196,7 +196,7 @@ export class PostgresStore implements Store {
   purgeFinished(queues: readonly string[], endedBefore: number): Promise<number> {
     return this.control.purge(queues, endedBefore);
   }
-  acquireDelivery(handler: string, node: string): Promise<DeliveryLease | undefined> {
+  acquireDelivery(handler: string, node: string, _now?: number): Promise<DeliveryLease | undefined> {
     return this.leases.acquireDelivery(handler, node);
   }
   claimDeliveries(lease: DeliveryLease, afterSeq: number, limit: number): Promise<EventRow[]> {
