@@ -170,7 +170,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const events = engine;
   const actions = new ActionTable()
     .add(getVersionAction({ startedAt, dataDirectory: settings.server.dataDirectory }))
-    .add(getStatusAction({ scheduler, store, startedAt, port, dataDirectory: settings.server.dataDirectory, datastore: settings.actions.datastoreType }))
+    .add(getStatusAction({ scheduler, store, startedAt, port, dataDirectory: settings.server.dataDirectory, datastore: settings.actions.datastoreType, node }))
     .add(queueInfoAction({ scheduler, store, clock: Date.now }))
     .add(eventInfoAction({ store, handlers: () => [...handlers.values()].map((h) => h.name), rewind: (h, seqs) => events.rewind(h, seqs), clock: Date.now }));
   aci = createAciHandler({

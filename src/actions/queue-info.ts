@@ -92,8 +92,10 @@ const pause: QueueActionHandler = async (q) => {
   const record = await findToken(q, false);
   if (!record) {
     await q.deps.scheduler.setQueuePaused(q.queue, true);
-    for (const running of q.deps.scheduler.running.inQueue(q.queue)) {
-      if (await q.deps.store.pauseAction(running.token)) q.deps.scheduler.markPaused(running.token, true);
+    // Every running action of the queue, on whichever node runs it: the store tells that node.
+    const running = await q.deps.store.listActions({ queue: q.queue, statuses: ['Processing'], sortBy: 'start-time', descending: false });
+    for (const r of running) {
+      if (await q.deps.store.pauseAction(r.token)) q.deps.scheduler.markPaused(r.token, true);
     }
     return [el('queue', q.queue), el('paused', 'true')];
   }

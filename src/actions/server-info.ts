@@ -15,6 +15,8 @@ export interface ServerInfoDeps {
   readonly port: number;
   readonly dataDirectory: string;
   readonly datastore: string;
+  /** This node's name. */
+  readonly node: string;
 }
 
 export function getVersionAction(deps: Pick<ServerInfoDeps, 'startedAt' | 'dataDirectory'>): SyncAction {
@@ -42,6 +44,8 @@ export function getStatusAction(deps: ServerInfoDeps): SyncAction {
     name: 'GetStatus',
     role: 'admin',
     async run() {
+      // Every node sharing the store, with its last heartbeat (decisions.md "Many machines").
+      const nodes = await deps.store.nodes(Date.now());
       const queues = await Promise.all(
         deps.scheduler.queueNames().map(async (name) => {
           const c = await deps.store.queueCounts(name);
@@ -67,6 +71,8 @@ export function getStatusAction(deps: ServerInfoDeps): SyncAction {
         el('datastore', deps.datastore),
         el('uptime_seconds', Math.floor((Date.now() - deps.startedAt) / 1000)),
         el('running_actions', deps.scheduler.running.size),
+        el('node', deps.node),
+        parent('nodes', nodes.map((n) => repeating(parent('node', [el('name', n.name), el('alive', n.alive), el('last_heartbeat', formatActionTime(n.heartbeatAt))])))),
         parent('queues', queues),
       ];
     },
