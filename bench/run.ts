@@ -1,7 +1,7 @@
 /**
  * All benchmarks in one go (`npm run bench`): machine facts, core server, event engine, then the
- * handler benches of bench/http-handler.ts and bench/lua-handler.ts when they are built (each in
- * its own node process, output passed through), and a closing summary table.
+ * handler benches of bench/http-handler.ts, bench/lua-handler.ts and bench/lua-startup.ts when they
+ * are built (each in its own node process, output passed through), and a closing summary table.
  *
  *   npm run bench
  *   ACTIONS=10000 RUNS=3 npm run bench     (RUNS: runs per scenario; the summary shows medians)
@@ -16,7 +16,7 @@ import { machineFacts } from './lib/machine.js';
 import { formatTable } from './lib/table.js';
 import { SUMMARY_HEADERS, summaryCells, type SummaryRow } from './lib/summary.js';
 
-const HANDLER_BENCHES = ['http-handler.js', 'lua-handler.js'];
+const HANDLER_BENCHES = ['http-handler.js', 'lua-handler.js', 'lua-startup.js'];
 
 /** Run a built bench script in its own process, stdout and stderr passed through. */
 function runScript(script: string): Promise<{ code: number | null; seconds: number }> {

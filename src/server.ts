@@ -24,6 +24,7 @@ import { ActionTable } from './aci/action-table.js';
 import { createAciHandler, type AciRequestHandler } from './aci/server.js';
 import { createAuthorizer } from './aci/authorization.js';
 import { readServerTls } from './aci/server-tls.js';
+import { httpTimeoutOptions } from './aci/http-timeouts.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
 import { openStore } from './store/open-store.js';
@@ -138,7 +139,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let aci: AciRequestHandler = (_req, res) => res.writeHead(503).end();
   const handler: AciRequestHandler = (req, res) => aci(req, res);
   // Node's default 16 KB header limit would refuse long GET URLs before MaxInputString is checked.
-  const serverOptions = { maxHeaderSize: settings.server.maxInputString * 3 + 8192 };
+  const serverOptions = { maxHeaderSize: settings.server.maxInputString * 3 + 8192, ...httpTimeoutOptions(settings.server) };
   const http = tls ? createHttpsServer({ ...serverOptions, ...tls }, handler) : createHttpServer(serverOptions, handler);
   let store: Store;
   let port: number;

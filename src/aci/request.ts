@@ -2,6 +2,7 @@
  * Turns an HTTP request into an ACI request: the action name, the other parameters and any
  * uploaded files (idol-reference.md §9.1). Rendering the answer is render.ts's job.
  */
+import { isAscii } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { TocsinError } from '../common/errors.js';
@@ -47,15 +48,10 @@ export async function parseAciRequest(req: IncomingMessage, limits: AciLimits): 
       `The query string has ${query.length} characters, more than MaxInputString=${limits.maxInputString}; send large values by POST`,
     );
   }
-  const pairs = parsePairs(query);
-  let files: UploadedFile[] = [];
-  if (method === 'POST') {
-    // Body pairs come after the query's, so that get() (last value wins) lets the body win.
-    const body = await readBody(req, limits);
-    pairs.push(...body.pairs);
-    files = body.files;
-  }
-  return { ...splitAction(pairs), method, files };
+  const queryPairs = parsePairs(query);
+  // Body pairs come after the query's, so that get() (last value wins) lets the body win.
+  const body: Body = method === 'POST' ? await readBody(req, limits) : { pairs: [], files: [] };
+  return { ...splitAction(queryPairs, body.pairs), method, files: body.files };
 }
 
 /**
@@ -92,21 +88,63 @@ function decodeComponent(raw: string, param: string): string {
     return decodeURIComponent(raw.replaceAll('+', ' '));
   } catch {
     const shown = raw.length > 60 ? `${raw.slice(0, 60)}...` : raw;
-    throw new TocsinError('REQUEST_MALFORMED', `Parameter ${param} has a malformed percent-escape: ${shown}`);
+    // decodeURIComponent fails alike on a bad escape and on good escapes of bytes that are not
+    // UTF-8 (`%FF`, a cut `%E2%82`); the client needs to know which mistake it made.
+    if (/%(?![0-9A-Fa-f]{2})/.test(raw)) {
+      throw new TocsinError('REQUEST_MALFORMED', `Parameter ${param} has a malformed percent-escape: ${shown}`);
+    }
+    throw new TocsinError('PARAM_NOT_UTF8', `Parameter ${param} is not valid UTF-8 (ACI names and values are UTF-8, then percent-encoded): ${shown}`);
   }
 }
 
-/** `action` (or its short form `a`) may come anywhere, though IDOL wants it first; the last one wins. */
-function splitAction(pairs: readonly Pair[]): { action: string; params: AciParams } {
-  let action: string | undefined;
-  const rest: Pair[] = [];
-  for (const pair of pairs) {
-    const lower = pair[0].toLowerCase();
-    if (lower === 'action' || lower === 'a') action = pair[1].trim();
-    else rest.push(pair);
+/**
+ * A form body's text for parsePairs. Clients (curl -d) send non-ASCII characters raw rather than
+ * percent-encoded; those bytes are written as `%XX` here, so decodeComponent checks their UTF-8
+ * the same way as that of escapes, instead of a lenient decode turning bad bytes into U+FFFD.
+ */
+function formText(body: Buffer): string {
+  if (isAscii(body)) return body.toString('latin1');
+  let text = '';
+  let start = 0;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i]!;
+    if (byte < 0x80) continue;
+    text += `${body.toString('latin1', start, i)}%${byte.toString(16).toUpperCase()}`;
+    start = i + 1;
   }
-  if (!action) throw new TocsinError('ACTION_MISSING', 'No action was given: send action=Name (or a=Name)');
-  return { action, params: new AciParams(rest) };
+  return text + body.toString('latin1', start);
+}
+
+/**
+ * `action` (or its short form `a`) may come anywhere, though IDOL wants it first. A request naming
+ * two different actions (`action=GetVersion&a=GetStatus`, or one in the query and another in a POST
+ * body) is refused: running the last one, as we once did, hides the client's mistake, and which one
+ * it meant cannot be known. The same name sent twice (in any case) is one action; empty values
+ * name none.
+ */
+function splitAction(query: readonly Pair[], body: readonly Pair[]): { action: string; params: AciParams } {
+  const named: { value: string; where: string }[] = [];
+  const rest: Pair[] = [];
+  const take = (pairs: readonly Pair[], place: string): void => {
+    for (const pair of pairs) {
+      const lower = pair[0].toLowerCase();
+      if (lower !== 'action' && lower !== 'a') rest.push(pair);
+      else if (pair[1].trim() !== '') named.push({ value: pair[1].trim(), where: `${pair[0]}= in the ${place}` });
+    }
+  };
+  take(query, 'query');
+  take(body, 'body');
+  const last = named.at(-1);
+  if (!last) throw new TocsinError('ACTION_MISSING', 'No action was given: send action=Name (or a=Name)');
+  const distinct = named.filter((n, i) => named.findIndex((m) => m.value.toLowerCase() === n.value.toLowerCase()) === i);
+  if (distinct.length > 1) {
+    const names = distinct.map((n) => `${n.value.length > 60 ? `${n.value.slice(0, 60)}...` : n.value} (${n.where})`);
+    throw new TocsinError(
+      'ACTION_AMBIGUOUS',
+      `The request names ${distinct.length} actions, ${names.slice(0, -1).join(', ')} and ${names.at(-1)}; send one action (or a) parameter`,
+    );
+  }
+  return { action: last.value, params: new AciParams(rest) };
 }
 
 async function readBody(req: IncomingMessage, limits: AciLimits): Promise<Body> {
@@ -116,7 +154,7 @@ async function readBody(req: IncomingMessage, limits: AciLimits): Promise<Body> 
   // No content type: treat as form-urlencoded, which is what curl -d and most clients mean.
   if (type === '' || type === 'application/x-www-form-urlencoded') {
     const raw = await readLimited(req, limits);
-    return { pairs: parsePairs(raw.toString('utf8')), files: [] };
+    return { pairs: parsePairs(formText(raw)), files: [] };
   }
   if (type === 'multipart/form-data') return readMultipart(req, limits);
   throw new TocsinError(

@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   REQUEST_TOO_LARGE: { aciCode: 'ERRORREQUESTTOOLARGE', errorId: 104, summary: 'The request is too large' },
   REQUEST_MALFORMED: { aciCode: 'ERRORBADREQUEST', errorId: 105, summary: 'The request could not be parsed' },
   ACCESS_DENIED: { aciCode: 'ERRORACCESSDENIED', errorId: 106, summary: 'The client may not run this action' },
+  ACTION_AMBIGUOUS: { aciCode: 'ERRORMULTIPLEACTIONS', errorId: 107, summary: 'The request names more than one action' },
+  PARAM_NOT_UTF8: { aciCode: 'ERRORBADREQUEST', errorId: 108, summary: 'A parameter is not valid UTF-8' },
 
   // Queue problems
   QUEUE_FULL: { aciCode: 'ERRORQUEUEFULL', errorId: 200, summary: 'The queue is full' },

@@ -2,6 +2,7 @@
  * The grammar of one config line (idol-reference.md §9.5), with no file access: parse.ts decides what
  * each line means for the document. Keeping the two apart lets the include logic read as data flow.
  */
+import { showName } from './shown-text.js';
 
 /** `< "file.cfg" [Section] Param=Default`; everything after the path is optional. */
 export interface IncludeRef {
@@ -49,14 +50,14 @@ function classifyHeader(line: string): ConfigLine {
   if (name === '') return { kind: 'bad', message: 'empty section name "[]"' };
   if (rest === '') return { kind: 'header', name };
   if (!rest.startsWith('<')) {
-    return { kind: 'bad', message: `unexpected text after section heading [${name}]` };
+    return { kind: 'bad', message: `unexpected text after section heading [${showName(name)}]` };
   }
   const include = parseInclude(rest.slice(1));
   if (typeof include === 'string') return { kind: 'bad', message: include };
   // `[Mine] < "file.cfg" [Shared]` merges one named section; a whole file or one parameter has no
   // meaning after a heading.
   if (include.section === undefined || include.param !== undefined) {
-    return { kind: 'bad', message: `[${name}] < "file" must be followed by exactly one [Section] to merge` };
+    return { kind: 'bad', message: `[${showName(name)}] < "file" must be followed by exactly one [Section] to merge` };
   }
   return { kind: 'header', name, include };
 }
@@ -79,12 +80,12 @@ function parseInclude(text: string): IncludeRef | string {
   if (rest === '') return { path };
   const match = /^\[([^\]]*)\]\s*(.*)$/.exec(rest);
   const section = match?.[1]?.trim() ?? '';
-  if (match === null || section === '') return `include of "${path}" expects [Section] after the file name`;
+  if (match === null || section === '') return `include of "${showName(path)}" expects [Section] after the file name`;
   const paramText = match[2] ?? '';
   if (paramText === '') return { path, section };
   const eq = paramText.indexOf('=');
   const param = (eq < 0 ? paramText : paramText.slice(0, eq)).trim();
-  if (param === '' || /\s/.test(param)) return `include of "${path}" [${section}] has a bad parameter name`;
+  if (param === '' || /\s/.test(param)) return `include of "${showName(path)}" [${showName(section)}] has a bad parameter name`;
   if (eq < 0) return { path, section, param };
   return { path, section, param, defaultValue: paramText.slice(eq + 1).trim() };
 }

@@ -20,6 +20,7 @@ import type {
   Settings,
 } from './settings.js';
 import { readRoles } from './read-roles.js';
+import { readHttpTimeouts } from './read-http-timeouts.js';
 
 export interface LoadOptions {
   /** Asynchronous actions defined in code (library API and built-ins other than Sleep). */
@@ -79,6 +80,7 @@ function readServer(r: SectionReader, configDir: string): ServerSettings {
     maxRequestSize: r.bytes('MaxRequestSize', { default: 20 * 1024 * 1024, min: 1024 })!,
     logLevel: r.oneOf('LogLevel', ['debug', 'info', 'warn', 'error'] as const, { default: 'info' })!,
     shutdownGraceMs: r.duration('ShutdownGrace', { bareUnit: 's', default: 5000 })!,
+    ...readHttpTimeouts(r),
     ...(sslConfig ? { sslConfig } : {}),
     ...(nodeName ? { nodeName } : {}),
   };

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../common/errors.js';
 import { expandReferences, hasReference } from './expand.js';
 import { classifyLine, splitLines, type IncludeRef } from './lines.js';
 import { describeReadError } from './read-error.js';
+import { showName } from './shown-text.js';
 import type { ConfigDocument, ConfigEntry, ConfigSection, ProblemSink, SourceLocation } from './types.js';
 
 interface SectionBuild extends ConfigSection {
@@ -96,7 +97,7 @@ class Loader {
           return;
         case 'entry':
           if (current === undefined) {
-            this.problem('CONFIG_SYNTAX', at, `${line.key}=... comes before any [Section] heading`);
+            this.problem('CONFIG_SYNTAX', at, `${showName(line.key)}=... comes before any [Section] heading`);
           } else {
             current.entries.set(line.key.toLowerCase(), this.entry(current.name, line.key, line.value, at));
           }
@@ -130,7 +131,7 @@ class Loader {
   ): SectionBuild | undefined {
     if (ref.param !== undefined) {
       if (current === undefined) {
-        this.problem('CONFIG_SYNTAX', at, `a parameter include (${ref.param}) must be inside a [Section]`);
+        this.problem('CONFIG_SYNTAX', at, `a parameter include (${showName(ref.param)}) must be inside a [Section]`);
       } else {
         this.includeParam(ref, ref.param, at, chain, current);
       }
@@ -162,7 +163,7 @@ class Loader {
   ): void {
     const pattern = /[*?]/.test(param) ? wildcard(param) : undefined;
     if (pattern !== undefined && ref.defaultValue !== undefined) {
-      this.problem('CONFIG_SYNTAX', at, `a wildcard parameter (${param}) cannot have a default`);
+      this.problem('CONFIG_SYNTAX', at, `a wildcard parameter (${showName(param)}) cannot have a default`);
     }
     const source = this.includedSection(ref, at, chain);
     let found = false;
@@ -197,7 +198,7 @@ class Loader {
     if (sections === undefined || ref.section === undefined) return undefined;
     const section = sections.get(ref.section.toLowerCase());
     if (section === undefined) {
-      this.problem('CONFIG_INCLUDE', at, `${this.show(file)} has no section [${ref.section}]`);
+      this.problem('CONFIG_INCLUDE', at, `${this.show(file)} has no section [${showName(ref.section)}]`);
     }
     return section;
   }

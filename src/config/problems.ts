@@ -3,6 +3,7 @@
  * added to one sink with its file:line, so `tocsin check-config` can print them all in one run.
  */
 import { isAbsolute, relative } from 'node:path';
+import { escapeControls, showMessage, showName } from './shown-text.js';
 import type { ConfigProblem, ProblemSink } from './types.js';
 
 export function createProblemSink(): ProblemSink {
@@ -31,11 +32,12 @@ export function displayPath(file: string, cwd: string = process.cwd()): string {
  * One line, compiler style, so editors can jump to it:
  * `config/tocsin.cfg:12: error: [Actions] MaximumThreads: "abc" is not an integer (CONFIG_VALUE)`.
  * Line 0 means "the file as a whole" (e.g. it could not be read) and prints as `file:`.
+ * Names and message are shown safe for a terminal (shown-text.ts): long ones cut, controls escaped.
  */
 export function formatProblem(p: ConfigProblem): string {
-  const where = p.line > 0 ? `${displayPath(p.file)}:${p.line}` : displayPath(p.file);
+  const where = escapeControls(p.line > 0 ? `${displayPath(p.file)}:${p.line}` : displayPath(p.file));
   let subject = '';
-  if (p.section !== undefined) subject += `[${p.section}] `;
-  if (p.key !== undefined) subject += `${p.key}: `;
-  return `${where}: ${p.severity}: ${subject}${p.message} (${p.code})`;
+  if (p.section !== undefined) subject += `[${showName(p.section)}] `;
+  if (p.key !== undefined) subject += `${showName(p.key)}: `;
+  return `${where}: ${p.severity}: ${subject}${showMessage(p.message)} (${p.code})`;
 }

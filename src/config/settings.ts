@@ -3,8 +3,9 @@
  * Defaults are those of decisions.md unless a comment says otherwise.
  */
 import type { EventType } from '../events/handler.js';
+import type { HttpTimeoutSettings } from './read-http-timeouts.js';
 
-export interface ServerSettings {
+export interface ServerSettings extends HttpTimeoutSettings {
   /** `[Server] Port`, default 9000. */
   readonly port: number;
   /** `[Server] Host`, default 127.0.0.1. */

@@ -36,6 +36,9 @@ export function nearestName(input: string, candidates: readonly string[]): strin
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: skip the O(n·m) table when that alone is
+    // too far (a 10 MB key against ~15 known names took 7 s; issue 18).
+    if (Math.abs(needle.length - candidate.length) > limit) continue;
     const d = editDistance(needle, candidate.toLowerCase());
     if (d <= limit && d < bestDistance) {
       best = candidate;

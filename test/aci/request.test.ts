@@ -241,6 +241,38 @@ describe('bad requests', () => {
     assertError(await get('/action=X&Text=100%zz'), 'ERRORBADREQUEST', 'Text', 'percent-escape');
     assertError(await get('/action=X&Cut=%E2%82'), 'ERRORBADREQUEST', 'Cut');
   });
+  test('good escapes of bytes that are not UTF-8 are reported as not UTF-8, naming the parameter', async () => {
+    for (const path of ['/action=X&Text=caf%E9', '/action=X&Cut=%E2%82', '/action=X&Bad%FFName=1']) {
+      const e = await get(path);
+      assertError(e, 'ERRORBADREQUEST', 'is not valid UTF-8');
+      assert.doesNotMatch(e.responsedata.error.errordescription, /malformed/, path);
+    }
+    assertError(await get('/action=X&Text=caf%E9'), 'ERRORBADREQUEST', '^Parameter Text ');
+  });
+  test('raw bytes in a form body: UTF-8 is decoded, other bytes are reported as not UTF-8', async () => {
+    const type = { 'content-type': 'application/x-www-form-urlencoded' };
+    const good = await raw('POST', '/', type, Buffer.from('action=X&Title=Grüße+€&Q=%41', 'utf8'));
+    assert.deepEqual(pairsOf(good.echo), [['Title', 'Grüße €'], ['Q', 'A']]);
+    const latin1 = await raw('POST', '/', type, Buffer.from('action=X&Title=Grüße', 'latin1'));
+    assertError(latin1.echo, 'ERRORBADREQUEST', '^Parameter Title is not valid UTF-8');
+  });
+  test('two different action names are refused, naming both and where each was sent', async () => {
+    const twice = await get('/action=GetVersion&a=GetStatus');
+    assertError(twice, 'ERRORMULTIPLEACTIONS', 'GetVersion \\(action= in the query\\)', 'GetStatus \\(a= in the query\\)');
+    const res = await fetch(`${base}/?action=GetVersion`, { method: 'POST', body: new URLSearchParams({ ACTION: 'GetStatus', P: '1' }) });
+    assertError(parseEcho(await res.text()), 'ERRORMULTIPLEACTIONS', 'GetVersion \\(action= in the query\\)', 'GetStatus \\(ACTION= in the body\\)');
+    const form = new FormData();
+    form.append('a', 'QueueInfo');
+    const multipart = parseEcho(await (await fetch(`${base}/?a=Sleep`, { method: 'POST', body: form })).text());
+    assertError(multipart, 'ERRORMULTIPLEACTIONS', 'Sleep', 'QueueInfo');
+  });
+  test('the same action name sent twice, in any case, is one action', async () => {
+    assert.equal((await get('/action=GetVersion&A=getversion')).response, 'SUCCESS');
+    const res = await fetch(`${base}/?action=Fetch`, { method: 'POST', body: new URLSearchParams({ action: 'FETCH', P: '1' }) });
+    const e = parseEcho(await res.text());
+    assert.equal(e.response, 'SUCCESS');
+    assert.deepEqual(pairsOf(e), [['P', '1']]);
+  });
   test('no action', async () => {
     assertError(await get('/'), 'ERRORNOACTION', 'action=');
     assertError(await get('/?QueueName=fetch'), 'ERRORNOACTION');

@@ -94,6 +94,38 @@ test('check-config on a missing file exits 1 and says so', async () => {
   assert.ok(r.stdout.includes(missing), r.stdout);
 });
 
+test('check-config cuts 10 MB section and key names in its messages, shows control bytes escaped, and is quick about it', async () => {
+  const huge = 10_000_000;
+  const file = writeConfig(
+    tempDir(),
+    [
+      '[Server]',                        // 1
+      `${'K'.repeat(huge)}=1`,           // 2  unknown key
+      '\x1b[2J\x07Bell\x00=1',           // 3  unknown key with control bytes
+      `[${'S'.repeat(huge)}]`,           // 4  unused section
+      'A=1',                             // 5
+      '[Actions]',                       // 6
+      `OnFinish=${'H'.repeat(20_000)}`,  // 7  names a missing section
+      '[Odd\x1b]31m] trailing',          // 8  syntax error
+    ].join('\n') + '\n',
+  );
+  const started = performance.now();
+  const r = await tocsin(['check-config', file]);
+  const seconds = (performance.now() - started) / 1000;
+  assert.equal(r.code, 1, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  for (const line of lines) assert.ok(line.length < 1200, `a line of ${line.length} characters: ${line.slice(0, 200)}`);
+  assert.doesNotMatch(r.stdout, /[\x00-\x09\x0b-\x1f\x7f]/, 'no raw control character reaches the terminal');
+  const at = (line: number) => lines.filter((l) => l.startsWith(`${file}:${line}: `)).join('\n');
+  assert.match(at(2), new RegExp(`\\[Server\\] K{80}\\.\\.\\. \\(${huge} characters\\): unknown key`));
+  assert.ok(at(3).includes('[Server] \\x1B[2J\\x07Bell\\x00: unknown key'), at(3));
+  assert.match(at(4), new RegExp(`\\[S{80}\\.\\.\\. \\(${huge} characters\\)\\] this section is not used`));
+  assert.match(at(7), /OnFinish: names the handler section \[H{100,1000}\.\.\. \(\d+ characters\) \(CONFIG_REFERENCE\)$/);
+  assert.ok(at(8).includes('[Odd\\x1B]'), at(8));
+  // 7.5 s before names were cut (the "did you mean" search compared the whole 10 MB name); ~0.5 s now.
+  assert.ok(seconds < 3, `check-config took ${seconds.toFixed(1)} s`);
+});
+
 test('send queues an asynchronous action and prints its token', () =>
   run(async (s) => {
     const r = await tocsin(['send', 'Sleep', 'Seconds=0.1', '--server', s.url]);

@@ -194,6 +194,18 @@ describe('ACI errors', () => {
       assert.equal(xmlError(await get(s, '/?Seconds=1'))['errorcode'], 'ERRORNOACTION');
     }));
 
+  test('a request naming two different actions is ERRORMULTIPLEACTIONS naming both, and runs neither', () =>
+    run(async (s) => {
+      const inQuery = xmlError(await get(s, '/action=Sleep&Seconds=1&a=GetVersion'));
+      assert.equal(inQuery['errorcode'], 'ERRORMULTIPLEACTIONS');
+      assert.match(String(inQuery['errordescription']), /Sleep \(action= in the query\) and GetVersion \(a= in the query\)/);
+      const res = await fetch(`${s.url}/?action=GetVersion`, { method: 'POST', body: new URLSearchParams({ action: 'Sleep', Seconds: '1' }) });
+      const inBody = xmlError(parseAciXml(await res.text()));
+      assert.equal(inBody['errorcode'], 'ERRORMULTIPLEACTIONS');
+      assert.match(String(inBody['errordescription']), /GetVersion \(action= in the query\) and Sleep \(action= in the body\)/);
+      assert.equal((await listStatus(s.client, 'Sleep')).length, 0, 'nothing was queued');
+    }));
+
   test('a missing required parameter is ERRORMISSINGPARAM naming it', () =>
     run(async (s) => {
       const e = await aciError(s.client.call('QueueInfo', { QueueAction: 'GetStatus' }));

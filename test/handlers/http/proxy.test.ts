@@ -1,5 +1,6 @@
 /** Through an authenticating proxy: forward mode for http, CONNECT for https and for NTLM. */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { testCerts } from './helpers/certs.js';
 import { allText, createHandler, deliveryFailure } from './helpers/handler.js';
@@ -10,6 +11,15 @@ import { startReceiver, type Receiver } from './helpers/receiver.js';
 import { startTlsReceiver, type TlsReceiver } from './helpers/tls-server.js';
 
 const PROXY_PASSWORD = 'Proxy-Pa55!';
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
 const NTLM_PASSWORD = 'Ntlm-Through-Tunnel1';
 
 describe('HttpHandler through a proxy', () => {
@@ -84,6 +94,24 @@ describe('HttpHandler through a proxy', () => {
       assert.equal(secure.accepted[0]?.result, 'NTLMv2');
     } finally {
       await secure.close();
+    }
+  });
+
+  it('names the proxy (host:port), not the target, as the peer that refused the connection, in every proxy mode', async () => {
+    const port = await closedPort();
+    const down = { ProxyHost: '127.0.0.1', ProxyPort: port };
+    const modes: [string, Record<string, string | number | boolean>, string?][] = [
+      ['forward (http URL)', { URL: receiver.url, ...down }],
+      ['CONNECT (https URL)', { URL: tlsReceiver.url, ...down, SSLConfig: 'TestSSL' }, sslSection],
+      ['CONNECT (NTLM)', { URL: ntlm.url, ...down, UseNTLMAuthentication: true, NTLMUser: 'TESTDOM\\alice', NTLMPassword: NTLM_PASSWORD }],
+    ];
+    for (const [mode, keys, extra] of modes) {
+      const { handler } = createHandler(keys, extra);
+      const error = await deliveryFailure(handler);
+      await handler.close();
+      assert.equal(error.retryable, true, mode);
+      assert.match(error.message, new RegExp(`the proxy 127\\.0\\.0\\.1:${port} refused the connection \\(ECONNREFUSED\\)`), `${mode}: ${error.message}`);
+      assert.ok(error.message.startsWith(`request to ${new URL(String(keys['URL'])).origin} `), `${mode}: ${error.message}`);
     }
   });
 

@@ -9,6 +9,7 @@ import { basicAuthorization } from './basic-auth.js';
 import { NtlmChannels, ntlmPost } from './ntlm-handshake.js';
 import type { HttpHandlerOptions } from './options.js';
 import { post, type PostAnswer } from './post.js';
+import { proxyHostPort } from './proxy.js';
 import { statusError, transportError } from './retry.js';
 import { signatureHeaders } from './signing.js';
 import { createTransport } from './transport.js';
@@ -45,6 +46,7 @@ export function createHttpHandler(options: HttpHandlerOptions, log: Logger): Eve
   const channels = ntlm ? new NtlmChannels(() => transport.singleConnection()) : undefined;
   const { origin, path, pool } = transport;
   const timeoutMs = options.timeoutMs;
+  const proxy = options.proxy ? proxyHostPort(options.proxy) : undefined;
 
   const send = async (headers: string[], document: string, signal: AbortSignal): Promise<PostAnswer> => {
     if (channels && ntlm) {
@@ -67,7 +69,7 @@ export function createHttpHandler(options: HttpHandlerOptions, log: Logger): Eve
       try {
         answer = await send(eventHeaders(fixed, options, event), event.document, signal);
       } catch (e) {
-        throw transportError(e, origin);
+        throw transportError(e, origin, proxy);
       }
       const { status } = answer;
       if (status >= 200 && status < 300) {

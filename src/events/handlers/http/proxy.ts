@@ -15,10 +15,15 @@ import type { ConnectionOptions } from 'node:tls';
 import { basicAuthorization } from './basic-auth.js';
 import type { ProxyOptions } from './options.js';
 
-/** `http://host:port`, with brackets for an IPv6 literal. */
-export function proxyUri(proxy: ProxyOptions): string {
+/** `host:port`, with brackets for an IPv6 literal: how messages name the proxy. */
+export function proxyHostPort(proxy: ProxyOptions): string {
   const host = proxy.host.includes(':') && !proxy.host.startsWith('[') ? `[${proxy.host}]` : proxy.host;
-  return `http://${host}:${proxy.port}`;
+  return `${host}:${proxy.port}`;
+}
+
+/** `http://host:port`. */
+export function proxyUri(proxy: ProxyOptions): string {
+  return `http://${proxyHostPort(proxy)}`;
 }
 
 export interface ProxyAgentSettings {

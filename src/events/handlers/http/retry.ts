@@ -78,8 +78,29 @@ export function proxyStatusOf(error: unknown): number | undefined {
   return m ? Number(m[1] ?? m[2]) : undefined;
 }
 
-/** A thrown transport error → DeliveryError. `what` names the target (origin, never credentials). */
-export function transportError(error: unknown, what: string): DeliveryError {
+/**
+ * Failures to open a TCP connection, and what each says about the peer. With a proxy configured,
+ * the proxy is the only host Tocsin resolves and connects to (forward mode sends it every request;
+ * in a tunnel the proxy connects to the target, and its failure to do so comes back as a CONNECT
+ * status), so one of these codes always means the proxy.
+ */
+const CONNECT_FAILURES: Readonly<Record<string, string>> = Object.freeze({
+  ECONNREFUSED: 'refused the connection',
+  UND_ERR_CONNECT_TIMEOUT: 'did not accept the connection in time',
+  ETIMEDOUT: 'did not accept the connection in time',
+  EHOSTUNREACH: 'is unreachable',
+  EHOSTDOWN: 'is unreachable',
+  ENETUNREACH: 'is unreachable',
+  ENETDOWN: 'is unreachable',
+  ENOTFOUND: 'could not be resolved',
+  EAI_AGAIN: 'could not be resolved',
+});
+
+/**
+ * A thrown transport error → DeliveryError. `what` names the target (origin, never credentials);
+ * `proxy` (host:port) the proxy the request went through, if any.
+ */
+export function transportError(error: unknown, what: string, proxy?: string): DeliveryError {
   if (error instanceof DeliveryError) return error;
   const proxyStatus = proxyStatusOf(error);
   if (proxyStatus !== undefined) {
@@ -91,5 +112,10 @@ export function transportError(error: unknown, what: string): DeliveryError {
   const known = permanent ?? codes.find((c) => RETRY_POLICY.retryableErrorCodes.includes(c));
   const retryable = permanent === undefined && (known !== undefined || RETRY_POLICY.unknownErrorRetryable);
   const label = known ?? codes[0] ?? 'unknown error';
+  const connectFailure = proxy === undefined || permanent !== undefined ? undefined : codes.find((c) => c in CONNECT_FAILURES);
+  if (connectFailure !== undefined) {
+    // Not "request to <target> failed: ECONNREFUSED": that sends the reader to the wrong host (issue 18).
+    return new DeliveryError(`request to ${what} failed: the proxy ${proxy} ${CONNECT_FAILURES[connectFailure]} (${connectFailure})`, { retryable, cause: error });
+  }
   return new DeliveryError(`request to ${what} failed: ${label}`, { retryable, cause: error });
 }

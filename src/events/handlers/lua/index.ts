@@ -4,9 +4,12 @@
  *
  * Layout of this folder, host side → worker side:
  * - options.ts       the section's keys → LuaHandlerOptions
- * - lua-handler.ts   the handler: loads the script at create(), routes events to worker slots
+ * - lua-handler.ts   the handler: checks the script at create(), starts its threads on the first
+ *                    event, routes events to worker slots
+ * - script-check.ts / script-checker.ts  the check at create(), host side / the checking thread
+ *                    shared by every section: compile, run the top level, find `handler`
  * - worker-slot.ts   one worker seen from the host: batching, answers, `send`, replacement
- * - spawn.ts         starting a worker, blocking or not; protocol.ts the messages and shared state
+ * - spawn.ts         starting a worker; protocol.ts the messages and shared state
  * - supervisor-client.ts / supervisor.ts  the handler's supervisor thread, host side / thread:
  *                    creates the workers and terminates them (on request, or as runaways)
  * - watchdog.ts      the hard time limit, run in the supervisor (terminate a script that does not stop)

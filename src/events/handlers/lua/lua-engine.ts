@@ -50,6 +50,8 @@ export class SandboxedLua {
   private readonly L: number;
   private readonly stack: LuaStack;
   private readonly timeoutText: string;
+  /** The count hook's slot in the wasm function table, freed by close(). */
+  private hook = 0;
 
   private constructor(
     private readonly engine: LuaEngine,
@@ -61,8 +63,13 @@ export class SandboxedLua {
     this.timeoutText = `LuaTimeout of ${limits.timeoutMs} ms exceeded`;
   }
 
-  static async create(limits: EngineLimits, api: ScriptApi): Promise<SandboxedLua> {
-    const engine = await new LuaFactory().createEngine({ traceAllocations: true, enableProxy: false, injectObjects: false });
+  /**
+   * A new state. Each factory is one wasm instance: a worker makes its own; the script checker
+   * (script-checker.ts) makes many short-lived states in one, a few ms each where a new instance
+   * costs ~10 ms.
+   */
+  static async create(limits: EngineLimits, api: ScriptApi, factory: LuaFactory = new LuaFactory()): Promise<SandboxedLua> {
+    const engine = await factory.createEngine({ traceAllocations: true, enableProxy: false, injectObjects: false });
     const lua = new SandboxedLua(engine, limits);
     lua.installHook();
     lua.runPrelude(api);
@@ -80,8 +87,15 @@ export class SandboxedLua {
       lua.lua_concat(L, 2);
       lua.lua_error(L);
     }, 'vii');
+    this.hook = hook;
     // Set on the main state before any coroutine exists: lua_newthread copies it to every coroutine.
     lua.lua_sethook(this.L, hook, MASK_COUNT, HOOK_EVERY);
+  }
+
+  /** Frees the state and its hook, leaving the wasm instance to the factory's next state. */
+  close(): void {
+    this.engine.global.close();
+    this.lua.module.removeFunction(this.hook);
   }
 
   private runPrelude(api: ScriptApi): void {

@@ -12,7 +12,8 @@ import { basename } from 'node:path';
 import { DeliveryError, type EventDelivery, type EventHandler, type HandlerContext } from '../../handler.js';
 import type { LuaHandlerOptions } from './options.js';
 import type { HardStop } from './protocol.js';
-import { spawnWorker, waitForLoad, type ScriptSetup } from './spawn.js';
+import { checkScript } from './script-check.js';
+import type { ScriptSetup } from './spawn.js';
 import { Supervisor } from './supervisor-client.js';
 import { WorkerSlot } from './worker-slot.js';
 
@@ -23,25 +24,47 @@ export interface LuaHandlerStats {
   readonly restarts: number;
 }
 
+/** The threads of a started handler: its supervisor and one slot per LuaWorkers. */
+interface Pool {
+  readonly slots: readonly WorkerSlot[];
+  readonly supervisor: Supervisor;
+}
+
+/**
+ * The handler's threads start on its first delivery, not at create(): a thread takes ~100-200 ms
+ * to start, and a config with 25 LuaHandler sections kept the port closed for ~8 s while they
+ * started one after the other (issue 18). The script was checked at create() all the same.
+ */
 export class LuaHandler implements EventHandler {
-  constructor(
-    private readonly slots: readonly WorkerSlot[],
-    private readonly supervisor?: Supervisor,
-  ) {}
+  private pool: Pool | undefined;
+  private closed = false;
+
+  /** `start` makes the pool; without it (check-config) the handler takes no events. */
+  constructor(private readonly start?: () => Pool) {}
 
   deliver(event: EventDelivery, signal: AbortSignal): Promise<void> {
-    const slot = this.slots[routeIndex(event.token ?? event.queue, this.slots.length)];
-    if (!slot) return Promise.reject(new DeliveryError('the Lua handler was not started', { retryable: false }));
+    if (!this.start) return Promise.reject(new DeliveryError('the Lua handler was not started', { retryable: false }));
+    if (this.closed) return Promise.reject(new DeliveryError('the Lua handler is closed', { retryable: true }));
+    this.pool ??= this.start();
+    const slot = this.pool.slots[routeIndex(event.token ?? event.queue, this.pool.slots.length)]!;
     return slot.deliver(event, signal);
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((slot) => slot.close()));
-    await this.supervisor?.close();
+    this.closed = true;
+    const pool = this.pool;
+    if (!pool) return;
+    await Promise.all(pool.slots.map((slot) => slot.close()));
+    await pool.supervisor.close();
+  }
+
+  /** Whether the worker threads have been started (by a first delivery). */
+  get started(): boolean {
+    return this.pool !== undefined;
   }
 
   stats(): LuaHandlerStats {
-    const all = this.slots.map((slot) => slot.stats);
+    const all = (this.pool?.slots ?? []).map((slot) => slot.stats);
     return { hardStops: all.flatMap((s) => s.hardStops), restarts: all.reduce((n, s) => n + s.restarts, 0) };
   }
 }
@@ -55,10 +78,10 @@ function routeIndex(key: string, size: number): number {
 }
 
 /**
- * Reads and loads the script, blocking until the first worker has compiled it and run its top level:
- * returns the handler, or the reason the script cannot be used (path and Lua line) for the caller
- * to record as a config error. With `start` false the checking worker is stopped at once and the
- * handler returned takes no events (check-config).
+ * Reads the script and checks it (script-check.ts: compiled, top level run, `handler` defined),
+ * blocking: returns the handler, or the reason the script cannot be used (path and Lua line) for
+ * the caller to record as a config error. With `start` false the handler returned takes no events
+ * (check-config); else its threads start on its first delivery.
  */
 export function loadLuaHandler(options: LuaHandlerOptions, context: HandlerContext, name: string, start: boolean): LuaHandler | string {
   let source: string;
@@ -75,18 +98,12 @@ export function loadLuaHandler(options: LuaHandlerOptions, context: HandlerConte
     memoryLimit: options.memoryLimit,
     allowedPaths: options.allowedPaths,
   };
-  const supervisor = new Supervisor(options.timeoutMs + options.hardStopGraceMs);
-  const first = spawnWorker(supervisor, script, !start);
-  const error = waitForLoad(first);
-  if (error !== undefined || !start) {
-    first.callPort.close();
-    first.replyPort.close();
-    void supervisor.close();
-  }
+  const error = checkScript(script);
   if (error !== undefined) return `${options.scriptPath}: ${error}`;
-  if (!start) return new LuaHandler([]);
-  const env = { script, supervisor, handlerName: name, log: context.log, send: context.send.bind(context) };
-  const slots = [new WorkerSlot(env, first)];
-  for (let i = 1; i < options.workers; i++) slots.push(new WorkerSlot(env));
-  return new LuaHandler(slots, supervisor);
+  if (!start) return new LuaHandler();
+  return new LuaHandler(() => {
+    const supervisor = new Supervisor(options.timeoutMs + options.hardStopGraceMs);
+    const env = { script, supervisor, handlerName: name, log: context.log, send: context.send.bind(context) };
+    return { supervisor, slots: Array.from({ length: options.workers }, () => new WorkerSlot(env)) };
+  });
 }

@@ -12,8 +12,9 @@
  * hard time limit, and reports how each worker ended.
  *
  * Shared memory lets the others see what the worker is doing without a message: which call it is
- * running and since when (the supervisor judges the hard time limit from that), and whether the
- * script has loaded (read while the host blocks in `create()`).
+ * running and since when (the supervisor judges the hard time limit from that). The script checker
+ * (script-checker.ts) flags a check's outcome in the same layout (LOAD_STATE), read while the host
+ * blocks in `create()`.
  */
 import type { MessagePort } from 'node:worker_threads';
 
@@ -28,8 +29,6 @@ export interface WorkerSetup {
   readonly timeoutMs: number;
   readonly memoryLimit: number;
   readonly allowedPaths: readonly string[];
-  /** Load, report, and take no calls (check-config / the compile check at `create()`). */
-  readonly checkOnly: boolean;
   readonly state: SharedArrayBuffer;
   /** Worker end of the call channel: `calls` in; `loaded`, `results` and `send` out. */
   readonly callPort: MessagePort;

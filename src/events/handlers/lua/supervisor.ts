@@ -46,7 +46,7 @@ function spawn(id: number, setup: WorkerSetup, hardLimitMs: number): void {
   worker.stdout.resume();
   worker.stderr.resume();
   const limits = { softMs: setup.timeoutMs, hardMs: hardLimitMs };
-  const unwatch = setup.checkOnly ? () => {} : watchCalls(stateViews(setup.state), limits, (seq, limitEnd) => void hardStop(id, seq, limitEnd));
+  const unwatch = watchCalls(stateViews(setup.state), limits, (seq, limitEnd) => void hardStop(id, seq, limitEnd));
   workers.set(id, { worker, unwatch, ending: false });
   worker.on('error', (error) => died(id, `the Lua worker failed: ${error.message}`));
   worker.on('exit', (code) => died(id, `the Lua worker exited (code ${code})`));

@@ -60,11 +60,8 @@ export class WorkerSlot {
   /** Holds the process open while calls are pending; the workers and their ports do not. */
   private readonly keepAlive = setInterval(() => {}, 0x7fffffff).unref();
 
-  constructor(
-    private readonly env: SlotEnvironment,
-    started?: SpawnedWorker,
-  ) {
-    this.attach(started ?? spawnWorker(env.supervisor, env.script, false), started !== undefined);
+  constructor(private readonly env: SlotEnvironment) {
+    this.attach(spawnWorker(env.supervisor, env.script));
   }
 
   deliver(event: EventDelivery, signal: AbortSignal): Promise<void> {
@@ -101,8 +98,8 @@ export class WorkerSlot {
     return { hardStops: this.hardStops, restarts: this.restarts };
   }
 
-  private attach(spawned: SpawnedWorker, ready: boolean): void {
-    const live: LiveWorker = { ...spawned, ready, retired: false };
+  private attach(spawned: SpawnedWorker): void {
+    const live: LiveWorker = { ...spawned, ready: false, retired: false };
     this.live = live;
     live.callPort.on('message', (message: WorkerToHost) => this.onMessage(live, message));
     live.callPort.unref(); // after on(), which refs it: pending calls hold the process through keepAlive
@@ -110,7 +107,6 @@ export class WorkerSlot {
       hardStop: (stop) => this.onHardStop(live, stop),
       died: (reason) => this.onEnded(live, Atomics.load(live.i32, RUNNING_SEQ), reason),
     };
-    if (ready) this.scheduleFlush();
   }
 
   private onMessage(live: LiveWorker, message: WorkerToHost): void {
@@ -262,7 +258,7 @@ export class WorkerSlot {
   private startReplacement(): void {
     if (this.closed || this.live) return;
     this.restarts++;
-    this.attach(spawnWorker(this.env.supervisor, this.env.script, false), false);
+    this.attach(spawnWorker(this.env.supervisor, this.env.script));
   }
 
   private failAll(error: DeliveryError): void {

@@ -13,9 +13,6 @@ import { appendAllowed, realAllowedDirs } from './append-file.js';
 import { createHostRequester } from './host-request.js';
 import { SandboxedLua, type ScriptApi } from './lua-engine.js';
 import {
-  LOAD_FAILED,
-  LOAD_OK,
-  LOAD_STATE,
   RUNNING_SEQ,
   STARTED_AT,
   preciseNow,
@@ -58,7 +55,6 @@ function flush(): void {
 
 const api: ScriptApi = {
   log(level, text) {
-    if (setup.checkOnly) return;
     logs.push({ level, text: text.length > MAX_LOG_CHARS ? text.slice(0, MAX_LOG_CHARS) + '…' : text });
   },
   send(section, text) {
@@ -108,13 +104,9 @@ async function start(): Promise<void> {
   } catch (e) {
     error = e instanceof Error ? e.message : String(e);
   }
-  // The reply port carries the result to a host blocked in Atomics.wait; the call port to a running one.
-  setup.replyPort.postMessage({ type: 'loaded', ok: error === undefined, error });
-  Atomics.store(i32, LOAD_STATE, error === undefined ? LOAD_OK : LOAD_FAILED);
-  Atomics.notify(i32, LOAD_STATE);
   post(error === undefined ? { type: 'loaded', ok: true } : { type: 'loaded', ok: false, error });
   flush();
-  if (error === undefined && !setup.checkOnly) port.on('message', runBatch);
+  if (error === undefined) port.on('message', runBatch);
 }
 
 void start();
