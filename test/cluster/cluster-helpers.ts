@@ -20,7 +20,15 @@ export interface Cluster {
 }
 
 /** `sections`: extra config text (action sections, [Actions] keys go in `actionsKeys`). */
-export async function startCluster(count: number, options: { actionsKeys?: string; sections?: string; leaseTimeout?: string } = {}): Promise<Cluster> {
+export interface ClusterOptions {
+  readonly actionsKeys?: string;
+  readonly sections?: string;
+  readonly leaseTimeout?: string;
+  /** The ConnectionString the nodes get, from the test database's (e.g. through a relay). */
+  readonly rewriteUrl?: (url: string) => string;
+}
+
+export async function startCluster(count: number, options: ClusterOptions = {}): Promise<Cluster> {
   const dir = tempDir('tocsin-cluster-');
   const db = await testDatabase();
   const eventsFile = join(dir, 'events.log');
@@ -39,7 +47,7 @@ LogLevel=warn
 
 [Actions]
 DatastoreType=postgres
-ConnectionString=${db.url}
+ConnectionString=${options.rewriteUrl ? options.rewriteUrl(db.url) : db.url}
 NodeLeaseTimeout=${options.leaseTimeout ?? '15s'}
 EnableTestActions=true
 MaximumThreads=4

@@ -19,15 +19,23 @@ export async function inTransaction<T>(pool: pg.Pool, target: string, what: stri
     } catch (e) {
       throw storeError(what, target, e);
     }
+    // A connection that breaks between two statements emits 'error' on the checked-out client,
+    // which the pool does not listen to while it is out: unheard, it would end the process. The
+    // next statement then fails, and the transaction with it.
+    let brokenBetween: Error | undefined;
+    const onError = (e: Error) => (brokenBetween = e);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      client.off('error', onError);
       client.release();
       return result;
     } catch (e) {
-      const broken = isUnreachable(e);
+      const broken = isUnreachable(e) || brokenBetween !== undefined;
       if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+      client.off('error', onError);
       client.release(broken ? (e as Error) : undefined);
       const code = (e as { code?: string }).code;
       if (code && RETRYABLE.has(code) && tries < MAX_TRIES) continue;
