@@ -166,7 +166,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     pollMs: settings.actions.pollIntervalMs,
     leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
   });
-  engine = new DeliveryEngine({ outbox: store, node, handlers, log, pollMs: settings.actions.pollIntervalMs });
+  engine = new DeliveryEngine({ outbox: store, node, handlers, log, pollMs: settings.actions.pollIntervalMs, leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs });
   const startedAt = Date.now();
   const events = engine;
   const actions = new ActionTable()

@@ -186,6 +186,12 @@ export interface DeliveryLease {
   readonly node: string;
   /** Increases each time the lease changes hands (fencing). */
   readonly generation: number;
+  /**
+   * How long the lease lasts from the moment it was asked for, unless renewed (absent: no end, a
+   * store used by one process). The holder stops delivering once that has passed on its own clock:
+   * a node that was paused (stopped, swapped out) must not deliver what another may have taken.
+   */
+  readonly validForMs?: number;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface DeliveryEngineOptions {
   readonly log: Logger;
   readonly clock?: () => number;
   readonly pollMs?: number;
+  /** NodeLeaseTimeout: delivery leases are renewed well inside it. */
+  readonly leaseTimeoutMs?: number;
   /** Events held in memory per handler; the rest wait in the outbox. */
   readonly windowSize?: number;
 }
@@ -68,7 +70,7 @@ export class DeliveryEngine {
     this.poll = setInterval(() => {
       void this.checkLeases();
       this.nudge();
-    }, this.o.pollMs ?? 1000);
+    }, Math.min(this.o.pollMs ?? 1000, Math.floor((this.o.leaseTimeoutMs ?? 15_000) / 3)));
     this.poll.unref();
   }
 
@@ -77,7 +79,8 @@ export class DeliveryEngine {
     await Promise.all(
       [...this.runners.values()].map(async (runner) => {
         try {
-          runner.setLease(await this.o.outbox.acquireDelivery(runner.name, this.o.node, this.clock()));
+          const askedAt = performance.now();
+          runner.setLease(await this.o.outbox.acquireDelivery(runner.name, this.o.node, this.clock()), askedAt);
         } catch (e) {
           this.o.log.warn('cannot take or renew a delivery lease', { handler: runner.name, error: (e as Error).message });
         }

@@ -65,6 +65,8 @@ class RowDelivery implements EventDelivery {
 export class HandlerRunner {
   /** This node's lease on the handler's deliveries; nothing is read or delivered without one. */
   private lease: DeliveryLease | undefined;
+  /** performance.now() after which the lease may have lapsed (not renewed since). */
+  private leaseValidUntil = Infinity;
   private cursor = 0;
   private readonly chains = new Map<string, EventRow[]>();
   private readonly windowSeqs = new Set<number>();
@@ -102,9 +104,13 @@ export class HandlerRunner {
    * drops the window: another node may have delivered or be delivering those events, so they are
    * read again from the outbox under the new lease, from the start.
    */
-  setLease(lease: DeliveryLease | undefined): void {
+  setLease(lease: DeliveryLease | undefined, askedAt = performance.now()): void {
+    this.leaseValidUntil = lease?.validForMs === undefined ? Infinity : askedAt + lease.validForMs;
     const same = lease !== undefined && this.lease !== undefined && lease.generation === this.lease.generation && lease.node === this.lease.node;
-    if (same) return;
+    if (same) {
+      this.pump();
+      return;
+    }
     this.lease = lease;
     this.dropWindow();
     if (lease) this.nudge();
@@ -225,6 +231,9 @@ export class HandlerRunner {
   }
 
   private pump(): void {
+    // Past the lease's end on this node's clock (it was paused, or renewals failed): deliver
+    // nothing until the lease is confirmed again, another node may hold it now.
+    if (performance.now() > this.leaseValidUntil) return;
     while (this.inFlight < this.o.concurrency && this.ready.length > 0 && !this.stopping && this.lease) {
       const key = this.ready.shift()!;
       const head = this.chains.get(key)?.[0];

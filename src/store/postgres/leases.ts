@@ -99,7 +99,7 @@ export function postgresLeases(o: LeaseOptions) {
          RETURNING generation`,
         [handler, node, leaseMs],
       );
-      return row ? { handler, node, generation: row.generation } : undefined;
+      return row ? { handler, node, generation: row.generation, validForMs: leaseMs } : undefined;
     },
 
     /** The handler's pending events after `afterSeq`, only while the lease is still this one. */
