@@ -37,15 +37,24 @@ export class CommitProbe {
   ) {
     const commit = store.commit.bind(store);
     const claim = store.claim.bind(store);
+    // A claim's status change is the transaction that writes it: on PostgreSQL the claim's own
+    // (over when claim() resolves), on SQLite the next group commit's (its starts are written
+    // behind). Claims are stamped when the next commit begins, or when claim() resolves if no
+    // commit began first: the moment the old probe noted for both.
+    const unstamped: string[] = [];
     store.claim = async (queue, max, node, at) => {
-      const t = now();
       const records = await claim(queue, max, node, at);
       this.stats.claims += records.length;
-      for (const r of records) if (!this.claimedAt.has(r.token)) this.claimedAt.set(r.token, t);
+      for (const r of records) if (!this.claimedAt.has(r.token)) unstamped.push(r.token);
+      setImmediate(() => stampAll(now()));
       return records;
+    };
+    const stampAll = (t: number) => {
+      for (const token of unstamped.splice(0)) if (!this.claimedAt.has(token)) this.claimedAt.set(token, t);
     };
     store.commit = async (batch) => {
       const t = now();
+      stampAll(t);
       const result = await commit(batch);
       const s = this.stats;
       s.busyMs += now() - t;

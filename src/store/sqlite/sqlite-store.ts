@@ -321,20 +321,28 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Writes behind go with the next group commit; when none comes within a turn of the event loop
-   * (a timer, after the committer's setImmediate), on their own.
+   * Writes behind go with the next group commit; when none comes, on their own one loop turn later.
+   * Two setImmediate hops: the group committer schedules its batch with setImmediate in the same
+   * turn as the claim (a slot claims, runs a short action, settles), so it runs first and takes the
+   * starts along, and an action that ends within the batch gets its start and end in one row write.
+   * One hop put the starts in a transaction of their own (measured: -5 % actions/s, p99 x1.7).
+   * Delivery outcomes alone take one hop: two made batches larger and OnFinish later.
    */
   private scheduleFlush(delayMs = 0): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setTimeout(() => {
+    const flush = () => {
       this.flushScheduled = false;
       const b = this.behind;
       if (b.starts.length + b.deliveries.length === 0) return;
       attempt('commit', () => this.commitNow(NO_BATCH(Date.now(), this.node))).catch(() => {
         if (this.behind.starts.length + this.behind.deliveries.length > 0) this.scheduleFlush(RETRY_AFTER_FAILURE_MS);
       });
-    }, delayMs).unref();
+    };
+    if (delayMs > 0) setTimeout(flush, delayMs).unref();
+    // Delivery outcomes alone: one hop, as the committer would (no settlement is coming with them).
+    else if (this.behind.starts.length === 0) setImmediate(flush);
+    else setImmediate(() => setImmediate(flush));
   }
 
   private nextCommit(): Promise<void> {
