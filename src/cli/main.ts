@@ -1,11 +1,13 @@
 /**
  * The `tocsin` command line (decisions.md "Running it"): `serve` (the default verb),
- * `check-config`, and client verbs `send`, `status`, `wait` that talk to a running server.
+ * `check-config`, `move-store` (decisions.md "Many machines"), and client verbs `send`, `status`,
+ * `wait` that talk to a running server.
  */
 import { Command, Option } from 'commander';
 import { isTocsinError } from '../common/errors.js';
 import { VERSION } from '../version.js';
 import { checkConfig } from './check-config.js';
+import { moveStoreVerb } from './move-store.js';
 import { serve } from './serve.js';
 import { sendVerb, statusVerb, waitVerb } from './client-verbs.js';
 
@@ -33,6 +35,15 @@ function program(): Command {
       if (path === undefined) command.error("error: check-config needs the config file: tocsin check-config FILE (or --config FILE)");
       process.exitCode = checkConfig(path);
     });
+
+  cli
+    .command('move-store')
+    .description('copy a single-node SQLite store into PostgreSQL (stop its server first); prints what it copied')
+    .requiredOption('--from <db>', 'the SQLite database (DataDirectory/tocsin.db), or the data directory')
+    .requiredOption('--to <url>', 'postgres://user:password@host:port/database (or leave the password to PGPASSWORD)')
+    .option('--merge', 'copy into a target that already holds actions; actions whose token it holds are skipped')
+    .option('--no-delivered', 'leave delivered events (EventInfo history) behind')
+    .action(async (o: { from: string; to: string; merge?: boolean; delivered: boolean }) => moveStoreVerb(o));
 
   cli
     .command('send')

@@ -60,6 +60,10 @@ export const ERROR_CATALOGUE = {
   // Storage
   STORE_FAILED: { aciCode: 'ERRORDATASTORE', errorId: 600, summary: 'The datastore failed' },
   STORE_UNAVAILABLE: { aciCode: 'ERRORSTOREUNAVAILABLE', errorId: 601, summary: 'The datastore cannot be reached; nothing was stored' },
+  // tocsin move-store (decisions.md "Many machines")
+  MOVE_SOURCE_INVALID: { aciCode: 'ERRORDATASTORE', errorId: 602, summary: 'The source is not a Tocsin SQLite datastore' },
+  MOVE_SOURCE_BUSY: { aciCode: 'ERRORDATASTORE', errorId: 603, summary: 'A Tocsin server is using the source datastore' },
+  MOVE_TARGET_NOT_EMPTY: { aciCode: 'ERRORDATASTORE', errorId: 604, summary: 'The target datastore already holds actions' },
 
   INTERNAL: { aciCode: 'ERRORINTERNAL', errorId: 900, summary: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;

@@ -60,8 +60,11 @@ export function openDatabase(file: string, durability: Durability): OpenedDataba
   }
 }
 
-/** An exclusive lock held by a connection in EXCLUSIVE locking mode after its first write. */
-function takeLock(file: string): Database.Database {
+/**
+ * An exclusive lock held by a connection in EXCLUSIVE locking mode after its first write. Also
+ * taken by `tocsin move-store`, so that no server opens the database while it is being copied.
+ */
+export function takeLock(file: string): Database.Database {
   let lock: Database.Database | undefined;
   try {
     lock = new Database(`${file}.lock`, { timeout: 0 });
@@ -71,10 +74,16 @@ function takeLock(file: string): Database.Database {
     return lock;
   } catch (e) {
     lock?.close();
-    const busy = (e as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
-    const why = busy ? `another Tocsin process is using it (one server per DataDirectory)` : (e as Error).message;
+    const why = isLockBusy(e) ? `another Tocsin process is using it (one server per DataDirectory)` : (e as Error).message;
     throw new TocsinError('STORE_FAILED', `Cannot open the datastore ${file}: ${why}`, { cause: e });
   }
+}
+
+/** Whether `e` (or the error it wraps) says that another connection holds the lock. */
+export function isLockBusy(e: unknown): boolean {
+  const err = e as { code?: unknown; cause?: unknown } | undefined;
+  if (typeof err?.code === 'string' && err.code.startsWith('SQLITE_BUSY')) return true;
+  return err?.cause !== undefined && err.cause !== e && isLockBusy(err.cause);
 }
 
 function migrate(db: Database.Database): void {
