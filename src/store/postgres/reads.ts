@@ -6,18 +6,11 @@
 import { rowToRecord, type ActionRow } from '../action-row.js';
 import { toEventRow, type EventDbRow } from '../event-row.js';
 import type { ActionRecord } from '../../queue/record.js';
-import type { ActionFilter, EventCount, EventFilter, EventRow, EventState, QueueCounts, SortKey } from '../store.js';
-import { WhereClause } from '../where-clause.js';
+import type { ActionFilter, EventCount, EventFilter, EventRow, EventState, QueueCounts } from '../store.js';
+import { actionListing, eventListing } from '../listing-filters.js';
 
 export type Read = <R extends Record<string, unknown>>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
 
-const SORT_COLUMNS: Record<SortKey, string> = {
-  'queue-time': 'queued_at',
-  'start-time': 'started_at',
-  'finish-time': 'ended_at',
-  priority: 'priority',
-  status: 'status',
-};
 
 const STATUS_FIELDS: Record<string, keyof Omit<QueueCounts, 'paused'>> = {
   Queued: 'queued',
@@ -36,22 +29,8 @@ export function postgresReads(read: Read) {
       return row ? rowToRecord(row) : undefined;
     },
     async listActions(f: ActionFilter): Promise<ActionRecord[]> {
-      const where = new WhereClause(true)
-        .add('queue = ?', f.queue)
-        .add('token = ?', f.token)
-        .add('queued_at > ?', f.queuedAfter)
-        .add('queued_at < ?', f.queuedBefore)
-        .add('ended_at > ?', f.finishedAfter)
-        .add('ended_at < ?', f.finishedBefore)
-        .add('priority >= ?', f.minPriority)
-        .add('priority <= ?', f.maxPriority)
-        .in('status', f.statuses);
-      const direction = f.descending ? 'DESC' : 'ASC';
-      const column = SORT_COLUMNS[f.sortBy];
-      // NULLs (not started / not finished) last either way; id breaks ties in arrival order.
-      const sql =
-        `SELECT * FROM actions${where} ORDER BY ${column} ${direction} NULLS LAST, id ${direction}` +
-        (f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '');
+      const { where, tail } = actionListing(f, true);
+      const sql = `SELECT * FROM actions${where}${tail}`;
       return (await read<ActionRow & Record<string, unknown>>('read', sql, where.args)).map(rowToRecord);
     },
     async queueCounts(queue: string): Promise<QueueCounts> {
@@ -73,15 +52,8 @@ export function postgresReads(read: Read) {
       return rows.map((r) => r.id);
     },
     async listEvents(f: EventFilter): Promise<EventRow[]> {
-      const where = new WhereClause(true)
-        .in('state', f.states)
-        .in('type', f.types)
-        .add('lower(handler) = lower(?)', f.handler)
-        .add('token = ?', f.token)
-        .add('event_id = ?', f.eventId)
-        .add('created_at > ?', f.createdAfter)
-        .add('created_at < ?', f.createdBefore);
-      const sql = `SELECT * FROM events${where} ORDER BY seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+      const { where, tail } = eventListing(f, true, 'lower(handler) = lower(?)');
+      const sql = `SELECT * FROM events${where}${tail}`;
       return (await read<EventDbRow & Record<string, unknown>>('read', sql, where.args)).map(toEventRow);
     },
     async eventCounts(): Promise<EventCount[]> {

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { EventCount, EventFilter, EventRow } from '../store.js';
 import { toEventRow, type EventDbRow } from '../event-row.js';
-import { WhereClause } from '../where-clause.js';
+import { eventListing } from '../listing-filters.js';
 import { prepareEventCounts } from './event-totals.js';
 
 /** Event rows with their document (migrations.ts v2: a NULL doc_id means the row's own seq). */
@@ -20,15 +20,8 @@ export function prepareEventReads(db: Database.Database) {
   const counts = prepareEventCounts(db);
 
   function list(f: EventFilter): EventRow[] {
-    const where = new WhereClause()
-      .in('state', f.states)
-      .in('type', f.types)
-      .add('handler = ? COLLATE NOCASE', f.handler)
-      .add('token = ?', f.token)
-      .add('event_id = ?', f.eventId)
-      .add('created_at > ?', f.createdAfter)
-      .add('created_at < ?', f.createdBefore);
-    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where} ORDER BY e.seq ${f.descending ? 'DESC' : 'ASC'} LIMIT ${Math.max(0, Math.floor(f.limit))}`;
+    const { where, tail } = eventListing(f, false, 'handler = ? COLLATE NOCASE', 'e.seq');
+    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where}${tail}`;
     return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
   }
 

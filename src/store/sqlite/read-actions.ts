@@ -4,17 +4,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
-import type { ActionFilter, QueueCounts, SortKey } from '../store.js';
+import type { ActionFilter, QueueCounts } from '../store.js';
 import { rowToRecord, type ActionRow } from './rows.js';
-import { WhereClause } from '../where-clause.js';
+import { actionListing } from '../listing-filters.js';
 
-const SORT_COLUMNS: Record<SortKey, string> = {
-  'queue-time': 'queued_at',
-  'start-time': 'started_at',
-  'finish-time': 'ended_at',
-  priority: 'priority',
-  status: 'status',
-};
 
 export function prepareReadActions(db: Database.Database) {
   const byToken = db.prepare<[string], ActionRow>('SELECT * FROM actions WHERE token = ?');
@@ -25,23 +18,8 @@ export function prepareReadActions(db: Database.Database) {
   const pausedQueues = db.prepare<[], string>('SELECT name FROM queues WHERE paused = 1').pluck();
 
   function list(f: ActionFilter): ActionRecord[] {
-    const where = new WhereClause()
-      .add('queue = ?', f.queue)
-      .add('token = ?', f.token)
-      .add('queued_at > ?', f.queuedAfter)
-      .add('queued_at < ?', f.queuedBefore)
-      .add('ended_at > ?', f.finishedAfter)
-      .add('ended_at < ?', f.finishedBefore)
-      .add('priority >= ?', f.minPriority)
-      .add('priority <= ?', f.maxPriority)
-      .in('status', f.statuses);
-    const direction = f.descending ? 'DESC' : 'ASC';
-    // NULLs (not started / not finished) sort last either way; id breaks ties in arrival order.
-    const column = SORT_COLUMNS[f.sortBy];
-    const sql =
-      `SELECT * FROM actions${where} ` +
-      `ORDER BY ${column} IS NULL, ${column} ${direction}, id ${direction}` +
-      (f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '');
+    const { where, tail } = actionListing(f, false);
+    const sql = `SELECT * FROM actions${where}${tail}`;
     return (db.prepare(sql).all(...where.args) as ActionRow[]).map(rowToRecord);
   }
 
