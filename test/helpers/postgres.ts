@@ -18,6 +18,7 @@
  * embedded server that fails to start, fails the tests instead.
  */
 import { randomBytes } from 'node:crypto';
+import { after } from 'node:test';
 import pg from 'pg';
 import { embeddedUnavailableReason, startEmbeddedPostgres } from './embedded-postgres.js';
 
@@ -105,4 +106,20 @@ function redact(text: string): string {
   } catch {
     return '(an unparsable URL)';
   }
+}
+
+/**
+ * For a test file: `fresh()` gives the URL of a new database, and every database it gave is dropped
+ * when the file's tests are over (call at the top level of the file).
+ */
+export function databasesForThisFile(): () => Promise<string> {
+  const databases: TestDatabase[] = [];
+  after(async () => {
+    for (const db of databases) await db.drop();
+  });
+  return async () => {
+    const db = await testDatabase();
+    databases.push(db);
+    return db.url;
+  };
 }

@@ -5,7 +5,7 @@
  * their states, deliveries in order, and running actions queued again by the first node. Also
  * what it refuses, --merge, and that a failure leaves the target as it was.
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
@@ -16,23 +16,14 @@ import { moveStore } from '../../src/store/move/move-store.js';
 import { packNotices } from '../../src/store/move/postgres-target.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { postgresSkipReason, testDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { databasesForThisFile, postgresSkipReason } from '../helpers/postgres.js';
 import { tempDir } from '../helpers/server.js';
 import { databaseAtVersion } from './database-at-version.js';
 import { makeSourceStore, QUEUES, snapshot, withoutId, withoutSeq, type SourceStore } from './move-store-fixture.js';
 import { newAction, TestPlanner } from './store-conformance.js';
 
 const skip = await postgresSkipReason();
-const databases: TestDatabase[] = [];
-after(async () => {
-  for (const db of databases) await db.drop();
-});
-
-async function freshDatabase(): Promise<string> {
-  const db = await testDatabase();
-  databases.push(db);
-  return db.url;
-}
+const freshDatabase = databasesForThisFile();
 
 async function withTarget<T>(url: string, fn: (store: PostgresStore) => Promise<T>): Promise<T> {
   const store = await openPostgresStore({ connectionString: url, planner: new TestPlanner() });

@@ -4,23 +4,14 @@
  * instances (nodes) on one database never claim one action twice, keep one queue size, fence a
  * node that lost its lease, and hand a handler's deliveries to one node at a time.
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { describeStoreConformance, newAction, TestPlanner } from './store-conformance.js';
-import { postgresSkipReason, testDatabase, type TestDatabase } from '../helpers/postgres.js';
+import { databasesForThisFile, postgresSkipReason } from '../helpers/postgres.js';
 
 const skip = await postgresSkipReason();
-const databases: TestDatabase[] = [];
-after(async () => {
-  for (const db of databases) await db.drop();
-});
-
-async function freshDatabase(): Promise<string> {
-  const db = await testDatabase();
-  databases.push(db);
-  return db.url;
-}
+const freshDatabase = databasesForThisFile();
 
 const open = (url: string, planner = new TestPlanner(), leaseTimeoutMs = 15_000) => openPostgresStore({ connectionString: url, planner, leaseTimeoutMs });
 const batch = (node: string, fields: object = {}) => ({ now: Date.now(), node, enqueues: [], settlements: [], reports: [], progress: [], ...fields });
