@@ -6,7 +6,7 @@
 import { TocsinError, type ErrorSpec } from '../common/errors.js';
 import { el, parent, type XElement } from '../common/xnode.js';
 import { formatErrorTime } from '../common/dates.js';
-import { renderXml } from './xml.js';
+import { renderXml } from '../common/xml-writer.js';
 
 export type ResponseFormat = 'xml' | 'json' | 'simplejson';
 

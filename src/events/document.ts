@@ -4,7 +4,7 @@
  */
 import { formatActionTime } from '../common/dates.js';
 import { el, parent } from '../common/xnode.js';
-import { renderPlainElement, renderTextElement, renderXml } from '../aci/xml.js';
+import { renderPlainElement, renderTextElement, renderXml } from '../common/xml-writer.js';
 import type { ActionRecord } from '../queue/record.js';
 import { actionRecordXml } from '../queue/record-xml.js';
 import type { QueueEventType } from '../store/store.js';

@@ -6,7 +6,7 @@
  */
 import { formatActionTime } from '../common/dates.js';
 import { el, parent, type XElement } from '../common/xnode.js';
-import { renderPlainElement, renderTextElement, renderXml, type RenderOptions } from '../aci/xml.js';
+import { renderPlainElement, renderTextElement, renderXml, type RenderOptions } from '../common/xml-writer.js';
 import type { ActionRecord } from './record.js';
 
 const seconds = (ms: number): string => String(Math.max(0, Math.floor(ms / 1000)));

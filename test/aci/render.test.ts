@@ -11,7 +11,7 @@ import { TocsinError } from '../../src/common/errors.js';
 import { el, parent, repeating, type XElement } from '../../src/common/xnode.js';
 import { parseAciRequest } from '../../src/aci/request.js';
 import { parseResponseFormat, renderError, renderSuccess, type ResponseFormat } from '../../src/aci/render.js';
-import { escapeXml, renderXml } from '../../src/aci/xml.js';
+import { escapeXml, renderXml } from '../../src/common/xml-writer.js';
 
 const TOKEN = 'MTAuMi4xMDUuMzQ6MTIzNDpGRVRDSDoxNzUyNTc4MDc0';
 const NASTY = `a & b < c > d " e ' f\u0007g`;

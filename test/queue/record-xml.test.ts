@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XMLParser } from 'fast-xml-parser';
 import { el, parent } from '../../src/common/xnode.js';
-import { renderXml } from '../../src/aci/xml.js';
+import { renderXml } from '../../src/common/xml-writer.js';
 import { actionRecordElement, actionRecordXml } from '../../src/queue/record-xml.js';
 import type { ActionRecord } from '../../src/queue/record.js';
 

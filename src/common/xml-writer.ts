@@ -1,5 +1,5 @@
 /** Compact XML output for ACI responses and event documents. */
-import type { XElement } from '../common/xnode.js';
+import type { XElement } from './xnode.js';
 
 const ENTITIES: Readonly<Record<string, string>> = {
   '&': '&amp;',
