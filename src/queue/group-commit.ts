@@ -35,6 +35,8 @@ export class GroupCommitter {
   private scheduled = false;
   private inFlight: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** A commit was asked for with nothing of ours pending (the store writes behind). */
+  private kicked = false;
 
   constructor(
     private readonly store: Store,
@@ -59,6 +61,12 @@ export class GroupCommitter {
 
   report(report: ReportedError): void {
     this.pending.reports.push(report);
+    this.schedule();
+  }
+
+  /** Commit soon even with nothing pending here: the store has writes behind for the batch. */
+  kick(): void {
+    this.kicked = true;
     this.schedule();
   }
 
@@ -92,16 +100,17 @@ export class GroupCommitter {
     // setImmediate lets every request and run that is ready in this turn join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.inFlight) void this.runBatch();
+      if (!this.inFlight && (this.kicked || this.hasPending())) void this.runBatch();
     });
   }
 
   private runBatch(): Promise<void> {
+    this.kicked = false;
     const batch = this.pending;
     this.pending = emptyPending();
     const run = this.commit(batch).finally(() => {
       this.inFlight = undefined;
-      if (this.hasPending()) this.schedule();
+      if (this.kicked || this.hasPending()) this.schedule();
     });
     this.inFlight = run;
     return run;

@@ -84,6 +84,7 @@ export class Scheduler {
     this.unsubscribe = store.subscribe({
       workQueued: (queue, count) => this.queues.get(queue.toLowerCase())?.idle.wake(count),
       actionControl: (token, change) => this.controlLocal(token, change),
+      writesBehind: () => this.committer.kick(),
     });
     await store.heartbeat(node, this.clock());
     const recovered = await store.recoverExpired(node, this.clock(), { starting: true });

@@ -237,6 +237,11 @@ export interface StoreListener {
   workQueued?(queue: string, count: number): void;
   /** A running action's stop, pause or resume was asked (possibly on another node). */
   actionControl?(token: string, change: 'stop' | 'pause' | 'resume'): void;
+  /**
+   * The store holds writes for the next commit (a store that writes behind, SQLite): a group
+   * committer should commit soon, so they go in its batch rather than in a transaction of their own.
+   */
+  writesBehind?(): void;
 }
 
 export type StoredEvents = { readonly rows: readonly EventRow[] } | { readonly handlers: readonly string[] };
