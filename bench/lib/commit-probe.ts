@@ -39,16 +39,20 @@ export class CommitProbe {
     const claim = store.claim.bind(store);
     // A claim's status change is the transaction that writes it: on PostgreSQL the claim's own
     // (over when claim() resolves), on SQLite the next group commit's (its starts are written
-    // behind). Claims are stamped when the next commit begins, or when claim() resolves if no
-    // commit began first: the moment the old probe noted for both.
+    // behind), stamped when that commit begins, as the old probe did.
     const unstamped: string[] = [];
-    store.claim = async (queue, max, node, at) => {
-      const records = await claim(queue, max, node, at);
-      this.stats.claims += records.length;
-      for (const r of records) if (!this.claimedAt.has(r.token)) unstamped.push(r.token);
-      setImmediate(() => stampAll(now()));
-      return records;
-    };
+    const ownTransaction = store.capabilities.shared;
+    store.claim = (queue, max, node, at) =>
+      claim(queue, max, node, at).then((records) => {
+        this.stats.claims += records.length;
+        if (ownTransaction) {
+          const t = now();
+          for (const r of records) if (!this.claimedAt.has(r.token)) this.claimedAt.set(r.token, t);
+        } else {
+          for (const r of records) unstamped.push(r.token);
+        }
+        return records;
+      });
     const stampAll = (t: number) => {
       for (const token of unstamped.splice(0)) if (!this.claimedAt.has(token)) this.claimedAt.set(token, t);
     };
