@@ -7,7 +7,6 @@ import type { Logger } from '../common/logger.js';
 import type { Settings } from '../config/settings.js';
 import type { EventPlanner, Store } from './store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
-import { openPostgresStore } from './postgres/postgres-store.js';
 
 export interface OpenStoreOptions {
   readonly planner: EventPlanner;
@@ -19,6 +18,8 @@ export interface OpenStoreOptions {
 export async function openStore(settings: Settings, options: OpenStoreOptions): Promise<Store> {
   const { actions } = settings;
   if (actions.datastoreType === 'postgres') {
+    // Loaded only when asked for: a SQLite server does not load the pg driver.
+    const { openPostgresStore } = await import('./postgres/postgres-store.js');
     return openPostgresStore({
       connectionString: actions.connectionString ?? '',
       planner: options.planner,
