@@ -10,6 +10,7 @@
  * Ids and seqs are the target's (bigserial): rows go in in the source's id and seq order, so the
  * claim order (priority, then id) and every handler's delivery order are the source's.
  */
+import { EVENT_APPEND_LOCK } from '../postgres/append-events.js';
 import type { ActionRow } from '../action-row.js';
 import type { EventDbRow } from '../event-row.js';
 import { notify, type Notice } from '../postgres/append-events.js';
@@ -23,7 +24,6 @@ const MOVE_LOCK_KEY = 0x746f636d; // 'tocm'
  * holds to commit (append-events.ts EVENT_APPEND_LOCK, same key): seqs then become visible in
  * order, and a node's delivery cursor never passes a moved event.
  */
-const EVENT_APPEND_LOCK = 0x746f6365; // 'toce'
 /** pg_notify's payload must stay under 8,000 bytes. */
 const NOTICE_LIMIT = 7_000;
 

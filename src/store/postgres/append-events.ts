@@ -14,7 +14,7 @@
 import type { NewEvent } from '../store.js';
 import type { Sql } from './transaction.js';
 
-const EVENT_APPEND_LOCK = 0x746f6365; // 'toce'
+export const EVENT_APPEND_LOCK = 0x746f6365; // 'toce'
 export const CHANNEL = 'tocsin';
 
 export async function appendEvents(sql: Sql, events: readonly NewEvent[]): Promise<void> {
