@@ -1,5 +1,6 @@
 /**
- * All benchmarks in one go (`npm run bench`): machine facts, core server, event engine, then the
+ * All benchmarks in one go (`npm run bench`): machine facts, core server, event engine, HttpHandler
+ * through the engine, many nodes on one PostgreSQL database (bench/cluster.ts), then the
  * handler benches of bench/http-handler.ts, bench/lua-handler.ts and bench/lua-startup.ts when they
  * are built (each in its own node process, output passed through), and a closing summary table.
  *
@@ -34,6 +35,7 @@ console.log(`Tocsin benchmarks, ${new Date().toISOString()}\n${facts}`);
 
 const rows: SummaryRow[] = [...(await runCore()), ...(await runEvents())];
 rows.push(...(await (await import('./http-events.js')).runHttpEvents()));
+rows.push(...(await (await import('./cluster.js')).runCluster()));
 const handlerRuns: string[] = [];
 for (const name of HANDLER_BENCHES) {
   const script = join(here, name);

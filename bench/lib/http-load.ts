@@ -1,7 +1,8 @@
 /**
  * HTTP load generator, run in a worker thread so the client does not share the server's event
  * loop: `count` GETs of `path` + `&n=i` over `concurrency` keep-alive connections (undici Pool),
- * `concurrency` requests in flight. Posts back each request's send time (epoch ms, sub-ms
+ * `concurrency` requests in flight. With `urls` (several nodes), request i goes to `urls[i % n]`
+ * (round-robin), each node with a pool of its own. Posts back each request's send time (epoch ms, sub-ms
  * precision, comparable across threads) and the token parsed from the answer.
  */
 import { parentPort, workerData, Worker } from 'node:worker_threads';
@@ -10,6 +11,8 @@ import { runPool } from './pool.js';
 
 export interface HttpLoad {
   readonly url: string;
+  /** Nodes to spread the requests over round-robin; `url` is then unused. */
+  readonly urls?: readonly string[];
   readonly path: string;
   readonly count: number;
   readonly concurrency: number;
@@ -29,7 +32,8 @@ const now = () => performance.timeOrigin + performance.now();
 const TOKEN = /<autn:token>([^<]+)<\/autn:token>|<token>([^<]+)<\/token>/;
 
 async function generate(load: HttpLoad): Promise<HttpLoadResult> {
-  const pool = new Pool(load.url, { connections: load.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  const urls = load.urls && load.urls.length > 0 ? load.urls : [load.url];
+  const pools = urls.map((url) => new Pool(url, { connections: load.concurrency, pipelining: 1, keepAliveTimeout: 30_000 }));
   const sentAt = new Array<number>(load.count).fill(0);
   const tokens = new Array<string>(load.count).fill('');
   let errors = 0;
@@ -38,7 +42,7 @@ async function generate(load: HttpLoad): Promise<HttpLoadResult> {
   await runPool(load.count, load.concurrency, async (i) => {
     sentAt[i] = now();
     try {
-      const res = await pool.request({ method: 'GET', path: `${load.path}&n=${i}` });
+      const res = await pools[i % pools.length]!.request({ method: 'GET', path: `${load.path}&n=${i}` });
       const body = await res.body.text();
       const m = TOKEN.exec(body);
       if (res.statusCode !== 200 || !m) throw new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`);
@@ -49,7 +53,7 @@ async function generate(load: HttpLoad): Promise<HttpLoadResult> {
     }
   });
   const endedAt = now();
-  await pool.close();
+  await Promise.all(pools.map((p) => p.close()));
   return { startedAt, endedAt, sentAt, tokens, errors, ...(firstError ? { firstError } : {}) };
 }
 
