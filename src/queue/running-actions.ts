@@ -94,9 +94,6 @@ export class RunningActions {
     return this.byId.get(id);
   }
 
-  inQueue(queue: string): RunningAction[] {
-    return [...this.byId.values()].filter((a) => a.queue === queue);
-  }
 
   all(): RunningAction[] {
     return [...this.byId.values()];

@@ -94,11 +94,6 @@ export class HandlerRunner {
     return this.o.handler;
   }
 
-  /** The lease held, if any. */
-  get heldLease(): DeliveryLease | undefined {
-    return this.lease;
-  }
-
   /**
    * Deliver under `lease` (undefined: another node delivers this handler). A new or lost lease
    * drops the window: another node may have delivered or be delivering those events, so they are

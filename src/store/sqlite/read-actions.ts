@@ -46,7 +46,6 @@ export function prepareReadActions(db: Database.Database) {
     },
     list,
     queueCounts,
-    isPaused: (queue: string): boolean => (paused.get(queue) ?? 0) === 1,
     pausedQueues: (): string[] => pausedQueues.all(),
   };
 }
