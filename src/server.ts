@@ -25,6 +25,8 @@ import { createAciHandler, type AciRequestHandler } from './aci/server.js';
 import { createAuthorizer } from './aci/authorization.js';
 import { readServerTls } from './aci/server-tls.js';
 import { httpTimeoutOptions } from './aci/http-timeouts.js';
+import { installHttpGuards } from './aci/http-guards.js';
+import { maxHeaderBytes } from './config/read-request-limits.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
 import { openStore } from './store/open-store.js';
@@ -107,7 +109,7 @@ function registeredActions(settings: Settings, code: readonly AsyncActionDefinit
   const definitions = [...code, ...(settings.actions.enableTestActions ? [sleepAction] : []), ...settings.actions.commands.map(commandAction)];
   return definitions.map((definition) => {
     const q = settings.actions.queues.get(definition.name.toLowerCase())!;
-    return { definition, settings: { name: q.name, maxThreads: q.maximumThreads, maxQueueSize: q.maximumQueueSize } };
+    return { definition, settings: { name: q.name, maxThreads: q.maximumThreads, maxQueueSize: q.maximumQueueSize, maxParameterBytes: q.maxStoredParametersSize } };
   });
 }
 
@@ -138,9 +140,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   // Until everything is up (tokens need the port), requests get a 503.
   let aci: AciRequestHandler = (_req, res) => res.writeHead(503).end();
   const handler: AciRequestHandler = (req, res) => aci(req, res);
-  // Node's default 16 KB header limit would refuse long GET URLs before MaxInputString is checked.
-  const serverOptions = { maxHeaderSize: settings.server.maxInputString * 3 + 8192, ...httpTimeoutOptions(settings.server) };
+  const serverOptions = { maxHeaderSize: maxHeaderBytes(settings.server), ...httpTimeoutOptions(settings.server) };
   const http = tls ? createHttpsServer({ ...serverOptions, ...tls }, handler) : createHttpServer(serverOptions, handler);
+  const guards = installHttpGuards(http, settings.server, tls !== undefined);
+  let stopping = false;
   let store: Store;
   let port: number;
   let node: string;
@@ -178,8 +181,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     actions,
     scheduler,
     authorize: createAuthorizer(settings.roles),
-    limits: { maxInputString: settings.server.maxInputString, maxBodyBytes: settings.server.maxRequestSize, maxFileUploadSize: settings.server.maxFileUploadSize },
+    limits: {
+      maxInputString: settings.server.maxInputString,
+      maxBodyBytes: settings.server.maxRequestSize,
+      maxFileUploadSize: settings.server.maxFileUploadSize,
+      maxParameters: settings.server.maxParameters,
+    },
     log,
+    admit: (req) => guards.admit(req),
+    stopping: () => stopping,
   });
   // Before any event is delivered: events of a section renamed only in case are its own.
   for (const h of handlers.values()) {
@@ -193,6 +203,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   purger.start();
   const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  let closing: Promise<void> | undefined;
+  const stop = () => stopServer({ purger, scheduler, events, http, store, graceMs: settings.server.shutdownGraceMs });
   log.info('Tocsin listening', { url, queues: scheduler.queueNames(), handlers: [...handlers.values()].map((h) => h.name), dataDirectory: settings.server.dataDirectory });
   return {
     settings,
@@ -203,15 +215,27 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     node,
     events,
     log,
-    async close() {
-      purger.stop();
-      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
-      http.closeIdleConnections();
-      await scheduler.close(settings.server.shutdownGraceMs);
-      await events.close();
-      http.closeAllConnections();
-      await closed;
-      await store.close();
+    close() {
+      stopping = true;
+      return (closing ??= stop());
     },
   };
+}
+
+/**
+ * A clean stop (decisions.md "Shutdown"): new submissions are refused (SERVER_STOPPING) while
+ * running actions get ShutdownGrace; the port stays open meanwhile so clients can still ask
+ * QueueInfo how their actions end (and Stop them). Then the port closes, deliveries in flight get
+ * the engine's grace or stay pending, and the store closes last.
+ */
+async function stopServer(parts: { purger: RetentionPurger; scheduler: Scheduler; events: DeliveryEngine; http: Server; store: Store; graceMs: number }): Promise<void> {
+  const { purger, scheduler, events, http, store } = parts;
+  purger.stop();
+  await scheduler.close(parts.graceMs);
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+  http.closeIdleConnections();
+  await events.close();
+  http.closeAllConnections();
+  await closed;
+  await store.close();
 }

@@ -15,6 +15,8 @@ export interface AciLimits {
   readonly maxBodyBytes: number;
   /** Largest single uploaded file in bytes (IDOL `MaxFileUploadSize`, default 10000000). */
   readonly maxFileUploadSize: number;
+  /** Most parameters (query, body fields and files together) of one request (`MaxParameters`, default 1000). */
+  readonly maxParameters?: number;
 }
 
 export interface UploadedFile {
@@ -48,10 +50,19 @@ export async function parseAciRequest(req: IncomingMessage, limits: AciLimits): 
       `The query string has ${query.length} characters, more than MaxInputString=${limits.maxInputString}; send large values by POST`,
     );
   }
-  const queryPairs = parsePairs(query);
+  const queryPairs = parsePairs(query, limits);
   // Body pairs come after the query's, so that get() (last value wins) lets the body win.
-  const body: Body = method === 'POST' ? await readBody(req, limits) : { pairs: [], files: [] };
+  const body: Body = method === 'POST' ? await readBody(req, limits, queryPairs.length) : { pairs: [], files: [] };
   return { ...splitAction(queryPairs, body.pairs), method, files: body.files };
+}
+
+function tooManyParameters(limits: AciLimits): TocsinError {
+  return new TocsinError('REQUEST_TOO_LARGE', `The request has more than MaxParameters=${limits.maxParameters} parameters`);
+}
+
+function tooLong(name: string, limits: AciLimits): TocsinError {
+  const shown = name.length > 60 ? `${name.slice(0, 60)}...` : name;
+  return new TocsinError('REQUEST_TOO_LARGE', `Parameter ${shown} is longer than MaxInputString=${limits.maxInputString} characters`);
 }
 
 /**
@@ -68,16 +79,29 @@ export function pairString(url: string): string {
   return query === '' ? path : `${path}&${query}`;
 }
 
-/** Form-urlencoded pairs, percent-decoded with `+` as space; empty pieces (`&&`) are skipped. */
-export function parsePairs(text: string): Pair[] {
+/**
+ * Form-urlencoded pairs, percent-decoded with `+` as space; empty pieces (`&&`) are skipped.
+ * With `limits`, more than MaxParameters pairs (counting `already` ones from elsewhere in the
+ * request), or a name or value longer than MaxInputString characters, is REQUEST_TOO_LARGE. The
+ * text is walked, not split: a 20 MB body of `&` would otherwise be an array of 20 million strings.
+ */
+export function parsePairs(text: string, limits?: AciLimits, already = 0): Pair[] {
   const pairs: Pair[] = [];
-  for (const piece of text.split('&')) {
+  const maxPairs = (limits?.maxParameters ?? Infinity) - already;
+  for (let start = 0; start <= text.length; ) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    const piece = text.slice(start, end);
+    start = end + 1;
     if (piece === '') continue;
     const eq = piece.indexOf('=');
     const rawName = eq < 0 ? piece : piece.slice(0, eq);
     const name = decodeComponent(rawName, rawName);
     if (name === '') continue;
-    pairs.push([name, eq < 0 ? '' : decodeComponent(piece.slice(eq + 1), name)]);
+    const value = eq < 0 ? '' : decodeComponent(piece.slice(eq + 1), name);
+    if (limits && (name.length > limits.maxInputString || value.length > limits.maxInputString)) throw tooLong(name, limits);
+    if (pairs.length >= maxPairs) throw tooManyParameters(limits!);
+    pairs.push([name, value]);
   }
   return pairs;
 }
@@ -147,16 +171,16 @@ function splitAction(query: readonly Pair[], body: readonly Pair[]): { action: s
   return { action: last.value, params: new AciParams(rest) };
 }
 
-async function readBody(req: IncomingMessage, limits: AciLimits): Promise<Body> {
+async function readBody(req: IncomingMessage, limits: AciLimits, already: number): Promise<Body> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limits.maxBodyBytes) throw bodyTooLarge(limits, `${declared} bytes`);
   const type = (req.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
   // No content type: treat as form-urlencoded, which is what curl -d and most clients mean.
   if (type === '' || type === 'application/x-www-form-urlencoded') {
     const raw = await readLimited(req, limits);
-    return { pairs: parsePairs(formText(raw)), files: [] };
+    return { pairs: parsePairs(formText(raw), limits, already), files: [] };
   }
-  if (type === 'multipart/form-data') return readMultipart(req, limits);
+  if (type === 'multipart/form-data') return readMultipart(req, limits, already);
   throw new TocsinError(
     'REQUEST_MALFORMED',
     `Content-Type ${type} is not supported; send application/x-www-form-urlencoded or multipart/form-data`,
@@ -204,7 +228,7 @@ function readLimited(req: IncomingMessage, limits: AciLimits): Promise<Buffer> {
 }
 
 /** multipart/form-data: fields become parameters, files are collected (each up to maxFileUploadSize). */
-function readMultipart(req: IncomingMessage, limits: AciLimits): Promise<Body> {
+function readMultipart(req: IncomingMessage, limits: AciLimits, already: number): Promise<Body> {
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -212,7 +236,13 @@ function readMultipart(req: IncomingMessage, limits: AciLimits): Promise<Body> {
       defParamCharset: 'utf8', // file names from browsers and the Java client are UTF-8
       // busboy flags a part as over the limit when it *reaches* the limit, hence +1: a file of
       // exactly MaxFileUploadSize bytes is allowed.
-      limits: { fileSize: limits.maxFileUploadSize + 1, fieldSize: limits.maxInputString + 1 },
+      limits: {
+        fileSize: limits.maxFileUploadSize + 1,
+        fieldSize: limits.maxInputString + 1,
+        // busboy emits 'partsLimit' when a part brings the count *to* `parts` (and skips later
+        // ones), hence +1: the event means one part more than MaxParameters allows.
+        parts: Math.max(0, (limits.maxParameters ?? Infinity) - already) + 1,
+      },
     });
   } catch (e) {
     throw new TocsinError('REQUEST_MALFORMED', `The multipart/form-data body cannot be parsed: ${(e as Error).message}`);
@@ -244,10 +274,10 @@ function readMultipart(req: IncomingMessage, limits: AciLimits): Promise<Body> {
     const onEnd = (): void => void parser.end();
     req.on('data', onData).on('end', onEnd).on('error', (e) => fail(readFailed(e)));
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) {
-        fail(new TocsinError('REQUEST_TOO_LARGE', `Parameter ${name} is longer than MaxInputString=${limits.maxInputString}`));
-      } else body.pairs.push([name, value]);
+      if (info.valueTruncated || name.length > limits.maxInputString) fail(tooLong(name, limits));
+      else body.pairs.push([name, value]);
     });
+    parser.on('partsLimit', () => fail(tooManyParameters(limits)));
     parser.on('file', (field, stream, info) => collectFile(field, info.filename ?? '', stream, limits, body, fail));
     parser.on('error', (e) => fail(new TocsinError('REQUEST_MALFORMED', `The multipart/form-data body cannot be parsed: ${(e as Error).message}`)));
     parser.on('close', () => {

@@ -23,6 +23,10 @@ export interface AciHandlerDeps {
   readonly authorize: Authorizer;
   readonly limits: AciLimits;
   readonly log: Logger;
+  /** Limits a request breaks before it is parsed (http-guards.ts). */
+  readonly admit?: (req: IncomingMessage) => TocsinError | undefined;
+  /** True once the server is stopping: answers then close their connection. */
+  readonly stopping?: () => boolean;
 }
 
 export type AciRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -32,11 +36,15 @@ const STANDARD_PARAMS = new Set(['responseformat', 'actionid', 'priority']);
 
 export function createAciHandler(deps: AciHandlerDeps): AciRequestHandler {
   return (req, res) => {
+    const refused = deps.admit?.(req);
+    // A refused connection is closed after its answer, so that it stops counting against the limit.
+    const close = () => refused !== undefined || deps.stopping?.() === true;
+    if (refused) return send(res, renderError('UNKNOWN', refused, 'xml'), true);
     handle(req, deps).then(
-      (rendered) => send(res, rendered),
+      (rendered) => send(res, rendered, close()),
       (e) => {
         deps.log.error('unexpected failure answering a request', { error: errorText(e) });
-        send(res, renderError('UNKNOWN', new TocsinError('INTERNAL', 'Internal error'), 'xml'));
+        send(res, renderError('UNKNOWN', new TocsinError('INTERNAL', 'Internal error'), 'xml'), close());
       },
     );
   };
@@ -83,8 +91,10 @@ async function submit(scheduler: Scheduler, action: string, params: AciParams) {
   return [el('token', record.token)];
 }
 
-function send(res: ServerResponse, rendered: RenderedResponse): void {
+function send(res: ServerResponse, rendered: RenderedResponse, close: boolean): void {
   if (res.headersSent) return;
-  res.writeHead(200, { 'Content-Type': rendered.contentType, 'Content-Length': Buffer.byteLength(rendered.body) });
+  const headers: Record<string, string | number> = { 'Content-Type': rendered.contentType, 'Content-Length': Buffer.byteLength(rendered.body) };
+  if (close) headers['Connection'] = 'close';
+  res.writeHead(200, headers);
   res.end(rendered.body);
 }

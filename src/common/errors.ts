@@ -25,6 +25,8 @@ export const ERROR_CATALOGUE = {
   ACCESS_DENIED: { aciCode: 'ERRORACCESSDENIED', errorId: 106, summary: 'The client may not run this action' },
   ACTION_AMBIGUOUS: { aciCode: 'ERRORMULTIPLEACTIONS', errorId: 107, summary: 'The request names more than one action' },
   PARAM_NOT_UTF8: { aciCode: 'ERRORBADREQUEST', errorId: 108, summary: 'A parameter is not valid UTF-8' },
+  TOO_MANY_CONNECTIONS: { aciCode: 'ERRORSERVERBUSY', errorId: 109, summary: 'The server has too many open connections' },
+  REQUEST_TIMEOUT: { aciCode: 'ERRORREQUESTTIMEOUT', errorId: 110, summary: 'The request was not received in time' },
 
   // Queue problems
   QUEUE_FULL: { aciCode: 'ERRORQUEUEFULL', errorId: 200, summary: 'The queue is full' },

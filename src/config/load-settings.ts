@@ -21,6 +21,7 @@ import type {
 } from './settings.js';
 import { readRoles } from './read-roles.js';
 import { readHttpTimeouts } from './read-http-timeouts.js';
+import { readRequestLimits } from './read-request-limits.js';
 
 export interface LoadOptions {
   /** Asynchronous actions defined in code (library API and built-ins other than Sleep). */
@@ -75,12 +76,10 @@ function readServer(r: SectionReader, configDir: string): ServerSettings {
     port: r.int('Port', { default: 9000, min: 0, max: 65535 })!,
     host: r.string('Host', { default: '127.0.0.1' })!,
     dataDirectory: r.path('DataDirectory') ?? resolve(configDir, 'data'),
-    maxInputString: r.int('MaxInputString', { default: 64000, min: 1 })!,
-    maxFileUploadSize: r.bytes('MaxFileUploadSize', { default: 10_000_000, min: 0 })!,
-    maxRequestSize: r.bytes('MaxRequestSize', { default: 20 * 1024 * 1024, min: 1024 })!,
     logLevel: r.oneOf('LogLevel', ['debug', 'info', 'warn', 'error'] as const, { default: 'info' })!,
     shutdownGraceMs: r.duration('ShutdownGrace', { bareUnit: 's', default: 5000 })!,
     ...readHttpTimeouts(r),
+    ...readRequestLimits(r),
     ...(sslConfig ? { sslConfig } : {}),
     ...(nodeName ? { nodeName } : {}),
   };
@@ -101,9 +100,17 @@ function readNodeName(r: SectionReader): string | undefined {
   return name;
 }
 
+/**
+ * `MaxStoredParametersSize` default: 1 MiB of names and values (UTF-8) per action. A request may
+ * carry up to MaxRequestSize (20MB) of fields, and a full queue of 10,000 such actions would be
+ * 200 GB in the store; 1 MiB is sixteen full MaxInputString values.
+ */
+const DEFAULT_MAX_STORED_PARAMETERS_SIZE = 1024 * 1024;
+
 interface QueueDefaults {
   readonly maximumThreads: number;
   readonly maximumQueueSize: number;
+  readonly maxStoredParametersSize: number;
   readonly events: EventWiring;
   readonly thresholds: QueueEventThresholds;
 }
@@ -123,6 +130,11 @@ function readQueueKeys(r: SectionReader, fallback?: QueueDefaults): QueueDefault
   return {
     maximumThreads: r.int('MaximumThreads', { default: fallback?.maximumThreads ?? 1, min: 1, max: 1024 })!,
     maximumQueueSize: r.int('MaximumQueueSize', { default: fallback?.maximumQueueSize ?? 10000, min: 1 })!,
+    maxStoredParametersSize: r.bytes('MaxStoredParametersSize', {
+      default: fallback?.maxStoredParametersSize ?? DEFAULT_MAX_STORED_PARAMETERS_SIZE,
+      min: 1024,
+      max: 1024 * 1024 * 1024,
+    })!,
     events,
     thresholds,
   };

@@ -4,20 +4,15 @@
  */
 import type { EventType } from '../events/handler.js';
 import type { HttpTimeoutSettings } from './read-http-timeouts.js';
+import type { RequestLimitSettings } from './read-request-limits.js';
 
-export interface ServerSettings extends HttpTimeoutSettings {
+export interface ServerSettings extends HttpTimeoutSettings, RequestLimitSettings {
   /** `[Server] Port`, default 9000. */
   readonly port: number;
   /** `[Server] Host`, default 127.0.0.1. */
   readonly host: string;
   /** `[Server] DataDirectory`, default ./data (relative to the config file). */
   readonly dataDirectory: string;
-  /** `[Server] MaxInputString`, characters of a query string or field, IDOL default 64000. */
-  readonly maxInputString: number;
-  /** `[Server] MaxFileUploadSize`, bytes of one uploaded file, IDOL default 10,000,000. */
-  readonly maxFileUploadSize: number;
-  /** `[Server] MaxRequestSize`, bytes of a whole request body, default 20MB. */
-  readonly maxRequestSize: number;
   /** `[Server] LogLevel`: debug, info (default), warn, error. */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** `[Server] SSLConfig`: a section with TLS settings for serving the ACI port over HTTPS. */
@@ -50,6 +45,8 @@ export interface ActionQueueSettings {
   readonly maximumThreads: number;
   /** `MaximumQueueSize`, default 10000. */
   readonly maximumQueueSize: number;
+  /** `MaxStoredParametersSize`: bytes (UTF-8) of the names and values one action stores, default 1 MiB. */
+  readonly maxStoredParametersSize: number;
   readonly events: EventWiring;
   readonly thresholds: QueueEventThresholds;
 }

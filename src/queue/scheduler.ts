@@ -22,6 +22,8 @@ export interface QueueSettings {
   readonly name: string;
   readonly maxThreads: number;
   readonly maxQueueSize: number;
+  /** `MaxStoredParametersSize`: bytes (UTF-8) of the names and values an action may store; none when absent. */
+  readonly maxParameterBytes?: number;
 }
 
 export interface RegisteredAction {
@@ -108,6 +110,7 @@ export class Scheduler {
   async submit(actionName: string, params: readonly (readonly [string, string])[], priority = 0): Promise<ActionRecord> {
     if (this.shutdown.signal.aborted) throw new TocsinError('SERVER_STOPPING', 'The server is shutting down and takes no new actions');
     const state = this.state(actionName);
+    checkParameterSize(state.registered.settings, params);
     const record = await this.committer.enqueue(this.newAction(state, params, priority));
     if (record === 'full') throw queueFull(state.registered.settings);
     return record;
@@ -115,6 +118,7 @@ export class Scheduler {
 
   /** A copy of a waiting or running action (QueueAction=Duplicate). */
   async duplicate(source: ActionRecord): Promise<ActionRecord | undefined> {
+    if (this.shutdown.signal.aborted) throw new TocsinError('SERVER_STOPPING', 'The server is shutting down and takes no new actions');
     const state = this.state(source.queue);
     const copy = await this.options.store.duplicate(source.token, this.newAction(state, source.params, source.priority));
     if (copy === 'full') throw queueFull(state.registered.settings);
@@ -257,6 +261,20 @@ export class Scheduler {
     beat.unref();
     stops.unref();
     this.timers.push(beat, stops);
+  }
+}
+
+/** Refuses (before anything is stored) parameters larger than the queue's MaxStoredParametersSize. */
+function checkParameterSize(settings: QueueSettings, params: readonly (readonly [string, string])[]): void {
+  const max = settings.maxParameterBytes;
+  if (max === undefined) return;
+  let bytes = 0;
+  for (const [name, value] of params) bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+  if (bytes > max) {
+    throw new TocsinError(
+      'REQUEST_TOO_LARGE',
+      `The parameters of this ${settings.name} action take ${bytes} bytes, more than MaxStoredParametersSize=${max}; nothing was stored`,
+    );
   }
 }
 

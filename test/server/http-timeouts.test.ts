@@ -68,6 +68,9 @@ test('headers sent a byte at a time get 408 and a closed connection once HeaderT
     const request = `GET /action=GetVersion HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: ${'p'.repeat(200)}\r\n\r\n`;
     const slow = await sendSlowly(s.server.port, request, { chunk: 1, everyMs: 20 });
     assert.match(slow.answer, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+    // The body is an ACI error naming the limits (http-guards.ts).
+    assert.match(slow.answer, /<errorcode>ERRORREQUESTTIMEOUT<\/errorcode>/);
+    assert.match(slow.answer, /HeaderTimeout=400 ms/);
     assert.ok(slow.sent < request.length, 'the headers were still coming');
     assert.ok(slow.ms >= 380, `closed after ${Math.round(slow.ms)} ms, before HeaderTimeout`);
     // Node's own limits (60 s, checked every 30 s) held such a client for ~87 s.
