@@ -7,8 +7,10 @@ const ENTITIES: Readonly<Record<string, string>> = {
   '>': '&gt;',
   '"': '&quot;',
   "'": '&apos;',
-  // Only used in attributes: a literal tab or newline there is turned into a space by the
-  // reader (XML 1.0 §3.3.3, attribute-value normalisation), a character reference is kept.
+  // Tab and LF only in attributes: a literal one there is turned into a space by the reader (XML
+  // 1.0 §3.3.3, attribute-value normalisation), a character reference is kept. CR everywhere: a
+  // reader turns a literal CR (and CR LF) in text into LF (§2.11), so `a\rb` would read back as
+  // `a\nb` (found by test/fuzz/event-documents.test.ts).
   '\t': '&#9;',
   '\n': '&#10;',
   '\r': '&#13;',
@@ -21,14 +23,14 @@ const ENTITIES: Readonly<Record<string, string>> = {
  */
 const NOT_XML_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 /** Quick test for "needs work" so that plain text (the usual case) is returned as is. */
-const NEEDS_WORK = /[&<>"'\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
+const NEEDS_WORK = /[&<>"'\x00-\x08\x0B-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const ATTR_WHITESPACE = /[\t\n\r]/;
-const TEXT_SPECIALS = /[&<>"']/g;
+const TEXT_SPECIALS = /[&<>"'\r]/g;
 const ATTR_SPECIALS = /[&<>"'\t\n\r]/g;
 
 const replaceEntity = (c: string): string => ENTITIES[c] ?? c;
 
-/** Escapes `& < > " '` and removes characters XML 1.0 cannot carry. */
+/** Escapes `& < > " '` and CR, and removes characters XML 1.0 cannot carry. */
 export function escapeXml(text: string): string {
   if (!NEEDS_WORK.test(text)) return text;
   return text.replace(NOT_XML_CHAR, '').replace(TEXT_SPECIALS, replaceEntity);

@@ -206,9 +206,10 @@ describe('pieces', () => {
     assert.ok(body.includes('<errortime>09 Jul 08 15:48:22</errortime>'));
     assert.ok(body.includes('<errorid>TOCSINGETQUERYTAGVALUES-103</errorid>'));
   });
-  test('escapeXml: five entities, forbidden characters removed, others kept', () => {
+  test('escapeXml: five entities and CR as a reference (a raw CR reads back as LF), forbidden characters removed, others kept', () => {
     assert.equal(escapeXml(`&<>"'`), '&amp;&lt;&gt;&quot;&apos;');
-    assert.equal(escapeXml('bell\u0007 nul\u0000 ok\t\n\r'), 'bell nul ok\t\n\r');
+    assert.equal(escapeXml('bell\u0007 nul\u0000 ok\t\n\r'), 'bell nul ok\t\n&#13;');
+    assert.equal(escapeXml('a\r\nb'), 'a&#13;\nb');
     assert.equal(escapeXml('lone \uD800 pair \u{1F514} \uFFFE'), 'lone  pair \u{1F514} ');
     assert.equal(escapeXml('plain'), 'plain');
   });
