@@ -38,12 +38,20 @@ export class RawHttpConnection {
 
   constructor(private readonly port: number) {}
 
-  /** Sends `request` (a whole HTTP request) and resolves with the answer. */
-  exchange(request: Buffer | string): Promise<RawResponse> {
+  /** Sends `request` (a whole HTTP request) and resolves with the answer; rejects after `timeoutMs`. */
+  exchange(request: Buffer | string, timeoutMs = 20_000): Promise<RawResponse> {
     if (this.waiting) throw new Error('one request at a time');
     if (this.closed) this.open();
     return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        this.socket?.destroy();
+        reject(new Error(`no answer within ${timeoutMs} ms to ${Buffer.from(request).toString('latin1').slice(0, 300)}`));
+      }, timeoutMs);
+      this.waiting = {
+        resolve: (r) => (clearTimeout(timer), resolve(r)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      };
       this.socket!.write(request);
     });
   }
@@ -69,6 +77,7 @@ export class RawHttpConnection {
     });
     socket.on('error', () => {}); // a reset shows as 'close' below
     socket.on('close', () => {
+      if (this.socket !== socket) return; // an earlier connection, already done with
       this.drop(socket);
       const waiting = this.waiting;
       this.waiting = undefined;
