@@ -5,7 +5,7 @@
 import { isAscii } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
-import { TocsinError } from '../common/errors.js';
+import { TocsinError, errorText } from '../common/errors.js';
 import { AciParams } from './params.js';
 
 export interface AciLimits {
@@ -266,19 +266,39 @@ function readMultipart(req: IncomingMessage, limits: AciLimits, already: number)
       size += chunk.length;
       if (size > limits.maxBodyBytes) return fail(bodyTooLarge(limits, `more than ${limits.maxBodyBytes} bytes`));
       // Backpressure by hand rather than pipe(), so the byte count is checked before busboy sees a chunk.
-      if (!parser.write(chunk)) {
+      // busboy emits 'field' and 'file' inside write(): whatever a listener throws comes out here,
+      // and must become this request's error, not an uncaught exception that ends the process.
+      let more: boolean;
+      try {
+        more = parser.write(chunk);
+      } catch (e) {
+        return fail(new TocsinError('REQUEST_MALFORMED', `The multipart/form-data body cannot be parsed: ${errorText(e)}`));
+      }
+      if (!more) {
         req.pause();
         parser.once('drain', () => req.resume());
       }
     };
-    const onEnd = (): void => void parser.end();
+    const onEnd = (): void => {
+      try {
+        parser.end();
+      } catch (e) {
+        fail(new TocsinError('REQUEST_MALFORMED', `The multipart/form-data body cannot be parsed: ${errorText(e)}`));
+      }
+    };
     req.on('data', onData).on('end', onEnd).on('error', (e) => fail(readFailed(e)));
-    parser.on('field', (name, value, info) => {
+    // A part with no name (busboy gives undefined) is skipped, as an empty name is in a form body
+    // (found by test/fuzz/aci-requests.test.ts: it crashed the process).
+    parser.on('field', (name: string | undefined, value, info) => {
+      if (name === undefined || name === '') return;
       if (info.valueTruncated || name.length > limits.maxInputString) fail(tooLong(name, limits));
       else body.pairs.push([name, value]);
     });
     parser.on('partsLimit', () => fail(tooManyParameters(limits)));
-    parser.on('file', (field, stream, info) => collectFile(field, info.filename ?? '', stream, limits, body, fail));
+    parser.on('file', (field: string | undefined, stream, info) => {
+      if (field === undefined || field === '') return void stream.resume();
+      collectFile(field, info.filename ?? '', stream, limits, body, fail);
+    });
     parser.on('error', (e) => fail(new TocsinError('REQUEST_MALFORMED', `The multipart/form-data body cannot be parsed: ${(e as Error).message}`)));
     parser.on('close', () => {
       if (settled) return;

@@ -48,6 +48,13 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${body}$`, 'i');
 }
 
+/**
+ * How deep includes may nest. Each level is a few frames of recursion: a chain of 5,000 files
+ * overflowed the stack (test/fuzz/config-reader.test.ts). IDOL names no limit; real configs nest
+ * two or three deep.
+ */
+const MAX_INCLUDE_DEPTH = 64;
+
 class Loader {
   /** Files already read in this load; `null` when unreadable (reported once). */
   private readonly cache = new Map<string, Sections | null>();
@@ -65,6 +72,10 @@ class Loader {
     if (chain.includes(file)) {
       const names = [...chain.slice(chain.indexOf(file)), file].map((f) => this.show(f));
       this.problem('CONFIG_INCLUDE', at ?? { file, line: 0 }, `include cycle: ${names.join(' -> ')}`);
+      return undefined;
+    }
+    if (chain.length >= MAX_INCLUDE_DEPTH) {
+      this.problem('CONFIG_INCLUDE', at ?? { file, line: 0 }, `includes are nested more than ${MAX_INCLUDE_DEPTH} deep (at ${this.show(file)})`);
       return undefined;
     }
     const cached = this.cache.get(file);

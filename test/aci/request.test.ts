@@ -237,6 +237,16 @@ describe('limits', () => {
 });
 
 describe('bad requests', () => {
+  test('multipart parts without a name are skipped, and do not end the process (found by fuzzing)', async () => {
+    const body = Buffer.from(
+      '--B\r\nContent-Disposition: form-data; name="action"\r\n\r\nIngest\r\n' +
+        '--B\r\nContent-Disposition: form-data\r\n\r\nno name\r\n' +
+        '--B\r\nContent-Disposition: form-data; filename="f.txt"\r\n\r\nno field\r\n' +
+        '--B\r\nContent-Disposition: form-data; name="Kept"\r\n\r\nyes\r\n--B--\r\n',
+    );
+    const answer = await raw('POST', '/', { 'content-type': 'multipart/form-data; boundary=B' }, body);
+    assert.deepEqual(pairsOf(answer.echo), [['Kept', 'yes']]);
+  });
   test('malformed %-escape names the parameter', async () => {
     assertError(await get('/action=X&Text=100%zz'), 'ERRORBADREQUEST', 'Text', 'percent-escape');
     assertError(await get('/action=X&Cut=%E2%82'), 'ERRORBADREQUEST', 'Cut');
