@@ -218,7 +218,13 @@ function readHandlerSections(
       for (const name of events[type]) {
         if (handlers.has(name.toLowerCase())) continue;
         const found = doc.sections.get(name.toLowerCase());
-        if (!found) reader.error(type, `names the handler section [${name}], which does not exist`, 'CONFIG_REFERENCE');
+        if (!found) {
+          // A value that came from ${ENV:} or ${FILE:} is quoted as written, never expanded
+          // (found by test/fuzz/config-reader.test.ts: the expansion showed in this message).
+          const written = doc.sections.get(reader.name.toLowerCase())?.entries.get(type.toLowerCase())?.written;
+          const shown = written === undefined ? `[${name}]` : `[...] (from ${written})`;
+          reader.error(type, `names the handler section ${shown}, which does not exist`, 'CONFIG_REFERENCE');
+        }
         handlers.set(name.toLowerCase(), { name: found?.name ?? name, libraryName: found?.entries.get('libraryname')?.value ?? '' });
       }
     }

@@ -140,6 +140,8 @@ const KNOWN_CODES = new Set<string>(Object.values(ERROR_CATALOGUE).map((e) => e.
 /** Checks an answer is a well-formed ACI document; returns its response and errorcode. */
 function checkAnswer(r: RawResponse, what: string): { response: string; code: string; description: string } {
   assert.ok([200, 400, 431].includes(r.status), `HTTP ${r.status} for ${what}`);
+  if (/^application\/json/.test(r.headers['content-type'] ?? '')) return checkJsonAnswer(r.body, what);
+  assert.match(r.headers['content-type'] ?? '', /^application\/xml/);
   let doc;
   try {
     doc = parseStrictXml(r.body);
@@ -155,6 +157,20 @@ function checkAnswer(r: RawResponse, what: string): { response: string; code: st
   const description = child(error, 'errordescription').text;
   assert.ok(KNOWN_CODES.has(code) && !BAD_CODES.has(code), `errorcode ${code} (${description}) for ${what}`);
   assert.ok(description.length > 0);
+  return { response, code, description };
+}
+
+/** ResponseFormat=json or simplejson: the same checks on the JSON shape (json wraps text as {"$": ...}). */
+function checkJsonAnswer(body: string, what: string): { response: string; code: string; description: string } {
+  const text = (v: unknown): string => (typeof v === 'object' && v !== null && '$' in v ? String((v as { $: unknown }).$) : String(v));
+  const root = (JSON.parse(body) as { autnresponse: Record<string, unknown> }).autnresponse;
+  const response = text(root['response']);
+  assert.ok(response === 'SUCCESS' || response === 'ERROR', `${response} for ${what}`);
+  if (response === 'SUCCESS') return { response, code: '', description: '' };
+  const error = (root['responsedata'] as Record<string, Record<string, unknown>>)['error']!;
+  const code = text(error['errorcode']);
+  const description = text(error['errordescription']);
+  assert.ok(KNOWN_CODES.has(code) && !BAD_CODES.has(code), `errorcode ${code} (${description}) for ${what}`);
   return { response, code, description };
 }
 
