@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { el } from '../../src/common/xnode.js';
@@ -53,21 +53,46 @@ LibraryName=TextFileHandler
 FilePath=events.log
 `;
 
-/** The final event (OnFinish or OnError) of `token` in the events file, strictly parsed, once written. */
-function finalEvent(file: string, token: string): XmlNode | undefined {
-  if (!existsSync(file)) return undefined;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (line === '' || !line.includes(token)) continue;
-    const doc = parseStrictXml(line);
-    const type = child(doc, 'type').text;
-    if ((type === 'OnFinish' || type === 'OnError') && child(child(doc, 'action'), 'token').text === token) return doc;
+/**
+ * Reads the events file as it grows (from where it last stopped, so a long run stays linear), parsing
+ * every line strictly, and keeps each token's final event (OnFinish or OnError).
+ */
+class EventsFile {
+  /** Bytes read so far that end in a complete line (a write may be caught half done). */
+  private offset = 0;
+  private readonly finals = new Map<string, XmlNode>();
+  constructor(private readonly file: string) {}
+
+  finalEvent(token: string): XmlNode | undefined {
+    if (!this.finals.has(token) && existsSync(this.file)) this.readMore();
+    return this.finals.get(token);
   }
-  return undefined;
+
+  private readMore(): void {
+    const fd = openSync(this.file, 'r');
+    let data: Buffer;
+    try {
+      data = Buffer.alloc(Math.max(0, fstatSync(fd).size - this.offset));
+      readSync(fd, data, 0, data.length, this.offset);
+    } finally {
+      closeSync(fd);
+    }
+    const end = data.lastIndexOf(0x0a) + 1;
+    if (end === 0) return;
+    const lines = data.subarray(0, end).toString('utf8').split('\n');
+    this.offset += end;
+    for (const line of lines) {
+      if (line === '') continue;
+      const doc = parseStrictXml(line);
+      const type = child(doc, 'type').text;
+      if (type === 'OnFinish' || type === 'OnError') this.finals.set(child(child(doc, 'action'), 'token').text, doc);
+    }
+  }
 }
 
 test('fuzzed parameters reach every handler document intact through store, action and TextFileHandler', { timeout: FULL ? 3_600_000 : 120_000 }, async (t) => {
   const s = await startTestServer({ config: CONFIG, actions: [mirror] });
-  const file = join(s.dir, 'events.log');
+  const events = new EventsFile(join(s.dir, 'events.log'));
   try {
     await fuzz(
       t,
@@ -81,7 +106,7 @@ test('fuzzed parameters reach every handler document intact through store, actio
           : (await s.server.scheduler.submit('Mirror', params)).token;
         const deadline = Date.now() + 15_000;
         let doc: XmlNode | undefined;
-        while (!(doc = finalEvent(file, token))) {
+        while (!(doc = events.finalEvent(token))) {
           if (Date.now() > deadline) assert.fail(`no final event for ${token}`);
           await new Promise((r) => setTimeout(r, 5));
         }
