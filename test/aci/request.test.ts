@@ -246,6 +246,10 @@ describe('bad requests', () => {
     );
     const answer = await raw('POST', '/', { 'content-type': 'multipart/form-data; boundary=B' }, body);
     assert.deepEqual(pairsOf(answer.echo), [['Kept', 'yes']]);
+    // The same form cut inside the nameless file part: an error answer, not an uncaught stream error.
+    const cut = body.subarray(0, body.indexOf('no field') + 4);
+    const cutAnswer = await raw('POST', '/', { 'content-type': 'multipart/form-data; boundary=B' }, cut);
+    assertError(cutAnswer.echo, 'ERRORBADREQUEST', 'Unexpected end of form');
   });
   test('malformed %-escape names the parameter', async () => {
     assertError(await get('/action=X&Text=100%zz'), 'ERRORBADREQUEST', 'Text', 'percent-escape');
