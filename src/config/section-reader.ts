@@ -220,13 +220,30 @@ class Reader implements TrackingSectionReader {
   }
 
   private report(severity: ProblemSeverity, code: ErrorCode, key: string, message: string, at: SourceLocation): void {
-    this.sink.add({ severity, code, file: at.file, line: at.line, section: this.name, key: this.spelling(key), message });
+    const shown = hideExpansion(message, this.entries.get(key.toLowerCase()));
+    this.sink.add({ severity, code, file: at.file, line: at.line, section: this.name, key: this.spelling(key), message: shown });
   }
 
   /** The key as written in the file when present, else as the code spells it. */
   private spelling(key: string): string {
     return this.entries.get(key.toLowerCase())?.key ?? key;
   }
+}
+
+/**
+ * The last guard of "messages never show what a reference expanded to": a check that quotes the
+ * value, or one item of its list, of an entry that came from `${ENV:}`/`${FILE:}` gets `…` in its
+ * place (the fuzzer found a role section and a handler section named through `${ENV:}` shown
+ * expanded). Pieces under 4 characters are left: they carry no secret and would garble the text.
+ */
+function hideExpansion(message: string, entry: ConfigEntry | undefined): string {
+  if (entry?.written === undefined || entry.value === '') return message;
+  const pieces = [entry.value, ...entry.value.split(',').map((p) => p.trim().replace(/^"|"$/g, ''))]
+    .filter((p) => p.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  let out = message;
+  for (const piece of pieces) out = out.replaceAll(piece, '…');
+  return out;
 }
 
 function quote(text: string): string {

@@ -138,3 +138,14 @@ test('a required key whose expansion failed is not also reported as missing', (t
   assert.equal(reader.has('Key'), false);
   assert.deepEqual(sink.problems.map((p) => p.code), ['CONFIG_EXPANSION']);
 });
+
+test('section names that came from ${ENV:...} are not shown expanded when the section is missing (found by fuzzing)', (t) => {
+  env(t, { TOCSIN_T_ROLE: 'RoleFromSecretPlace', TOCSIN_T_HANDLER: 'HandlerFromSecretPlace' });
+  const { main } = folder(t, {
+    'main.cfg': '[AuthorizationRoles]\n0=${ENV:TOCSIN_T_ROLE}\n[Actions]\nEnableTestActions=true\nOnFinish=${ENV:TOCSIN_T_HANDLER}\n[AdminRole]\nStandardRoles=${ENV:TOCSIN_T_ROLE}\n',
+  });
+  const { sink } = loadSettings(main);
+  const shown = sink.problems.map(formatProblem);
+  assert.deepEqual(sink.problems.filter((p) => p.code === 'CONFIG_REFERENCE').map((p) => p.line).sort(), [2, 5]);
+  for (const line of shown) assert.doesNotMatch(line, /FromSecretPlace/, line);
+});
