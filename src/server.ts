@@ -35,6 +35,7 @@ import { commandAction } from './actions/command-action.js';
 import { queueInfoAction } from './actions/queue-info.js';
 import { getStatusAction, getVersionAction } from './actions/server-info.js';
 import { RetentionPurger } from './queue/retention.js';
+import { createConsole, isConsolePath } from './console/console-server.js';
 
 export interface StartOptions {
   /** The config file (IDOL-style). */
@@ -174,13 +175,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     .add(getStatusAction({ scheduler, store, startedAt, port, dataDirectory: settings.server.dataDirectory, datastore: settings.actions.datastoreType, node }))
     .add(queueInfoAction({ scheduler, store, clock: Date.now }))
     .add(eventInfoAction({ store, handlers: () => [...handlers.values()].map((h) => h.name), rewind: (h, seqs) => events.rewind(h, seqs), clock: Date.now }));
-  aci = createAciHandler({
+  const authorize = createAuthorizer(settings.roles);
+  const handlerNames = () => [...handlers.values()].map((h) => h.name);
+  const aciHandler = createAciHandler({
     actions,
     scheduler,
-    authorize: createAuthorizer(settings.roles),
+    authorize,
     limits: { maxInputString: settings.server.maxInputString, maxBodyBytes: settings.server.maxRequestSize, maxFileUploadSize: settings.server.maxFileUploadSize },
     log,
   });
+  const webConsole = createConsole({ actions, scheduler, store, handlers: handlerNames, authorize, log, node });
+  aci = (req, res) => (isConsolePath(req.url) ? webConsole.handle(req, res) : aciHandler(req, res));
   // Before any event is delivered: events of a section renamed only in case are its own.
   for (const h of handlers.values()) {
     const adopted = await store.adoptHandlerEvents(h.name);
@@ -205,6 +210,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     log,
     async close() {
       purger.stop();
+      webConsole.close();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeIdleConnections();
       await scheduler.close(settings.server.shutdownGraceMs);
