@@ -1,10 +1,12 @@
 /**
  * The console's live updates by Server-Sent Events. One feed for every viewer: a change (an action
- * queued, started or ended, events stored, a control action) marks the overview dirty, and it is
- * rebuilt at most every `minIntervalMs` and sent to every open stream, only when it differs from
- * the last one sent. Pages never poll: they re-read the list they show when a snapshot arrives.
- * Without viewers nothing is built (a change only sets a flag). A slow fallback rebuild catches
- * changes no signal announces (another node's claims on a shared store, the retention purge).
+ * queued, started or ended, events stored, a command from a console) marks the overview dirty, and
+ * it is rebuilt at most every `minIntervalMs` and sent to every open stream. Pages never poll: they
+ * re-read the list they show when a snapshot arrives (a change that moves no count, such as a new
+ * priority, still sends one). Without viewers nothing is built (a change only sets a flag). A slow
+ * fallback rebuild catches changes no signal announces (another node's claims on a shared store,
+ * the retention purge, progress of running actions) and is sent only when a count moved or
+ * actions are running.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../common/errors.js';
@@ -31,6 +33,9 @@ export class LiveFeed {
   private timer: NodeJS.Timeout | undefined;
   private lastBuilt = 0;
   private lastKey = '';
+  /** Signalled changes so far: part of a snapshot's key, so each one reaches the pages. */
+  private changes = 0;
+  private fallbackTicks = 0;
   private lastMessage = '';
   private fallback: NodeJS.Timeout | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
@@ -53,8 +58,9 @@ export class LiveFeed {
     return this.viewers.size;
   }
 
-  /** Something the overview shows may have changed. */
+  /** Something the overview or a page's list may show has changed. */
   changed(): void {
+    this.changes++;
     this.dirty = true;
     this.schedule();
   }
@@ -95,7 +101,9 @@ export class LiveFeed {
     if (this.fallback) return;
     this.fallback = setInterval(() => {
       if (this.viewers.size === 0) return this.stopTimers();
-      this.changed();
+      this.fallbackTicks++;
+      this.dirty = true;
+      this.schedule();
     }, this.fallbackMs);
     this.keepAlive = setInterval(() => {
       for (const v of this.viewers) if (!v.waiting) v.res.write(': keep-alive\n\n');
@@ -123,7 +131,8 @@ export class LiveFeed {
     try {
       const snapshot = await this.build();
       // The throughput window moves every second; a snapshot is news only when a count changed.
-      const key = JSON.stringify([snapshot.queues, snapshot.handlers, totals(snapshot)]);
+      const running = snapshot.queues.some((q) => q.processing > 0);
+      const key = JSON.stringify([this.changes, running ? this.fallbackTicks : 0, snapshot.queues, snapshot.handlers, totals(snapshot)]);
       if (key !== this.lastKey || !this.lastMessage) {
         this.lastKey = key;
         this.lastMessage = `event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`;
