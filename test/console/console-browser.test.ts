@@ -128,7 +128,7 @@ test('the console shows actions finish, pauses and resumes a queue, changes prio
       await page.locator(`#detail-events tr[data-event-id="${id}"][data-state="delivered"]`).waitFor();
       const dir = join(PROJECT_ROOT, 'test-results');
       mkdirSync(dir, { recursive: true });
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.mouse.wheel(0, -10_000);
       await page.screenshot({ path: join(dir, 'console.png') });
       assert.deepEqual(pageErrors, [], 'the page raised no script errors');
     });
