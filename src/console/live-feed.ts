@@ -49,7 +49,7 @@ export class LiveFeed {
     private readonly log: Logger,
     options: LiveFeedOptions = {},
   ) {
-    this.minIntervalMs = options.minIntervalMs ?? 500;
+    this.minIntervalMs = options.minIntervalMs ?? 1000;
     this.fallbackMs = options.fallbackMs ?? 5000;
     this.keepAliveMs = options.keepAliveMs ?? 20_000;
   }

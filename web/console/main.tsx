@@ -2,7 +2,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './console.css';
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { CHANGED_EVENT } from './api.js';
 import { Actions } from './actions.js';
 import { Deliveries } from './deliveries.js';
@@ -23,7 +23,17 @@ function App() {
     window.addEventListener(CHANGED_EVENT, bump);
     return () => window.removeEventListener(CHANGED_EVENT, bump);
   }, []);
-  const version = live.version + local;
+  // A tab in the background re-reads nothing (each list read sorts the store's rows of a queue);
+  // it catches up once it is shown again.
+  const [hidden, setHidden] = useState(document.hidden);
+  useEffect(() => {
+    const seen = () => setHidden(document.hidden);
+    document.addEventListener('visibilitychange', seen);
+    return () => document.removeEventListener('visibilitychange', seen);
+  }, []);
+  const shown = useRef(0);
+  if (!hidden) shown.current = live.version + local;
+  const version = shown.current;
   const snapshot = live.snapshot;
   return (
     <div class={`layout ${selected ? 'with-drawer' : ''}`}>
