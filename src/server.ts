@@ -37,6 +37,7 @@ import { commandAction } from './actions/command-action.js';
 import { queueInfoAction } from './actions/queue-info.js';
 import { getStatusAction, getVersionAction } from './actions/server-info.js';
 import { RetentionPurger } from './queue/retention.js';
+import { createConsole, isConsolePath } from './console/console-server.js';
 
 export interface StartOptions {
   /** The config file (IDOL-style). */
@@ -177,10 +178,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     .add(getStatusAction({ scheduler, store, startedAt, port, dataDirectory: settings.server.dataDirectory, datastore: settings.actions.datastoreType, node }))
     .add(queueInfoAction({ scheduler, store, clock: Date.now }))
     .add(eventInfoAction({ store, handlers: () => [...handlers.values()].map((h) => h.name), rewind: (h, seqs) => events.rewind(h, seqs), clock: Date.now }));
-  aci = createAciHandler({
+  const authorize = createAuthorizer(settings.roles);
+  const handlerNames = () => [...handlers.values()].map((h) => h.name);
+  const aciHandler = createAciHandler({
     actions,
     scheduler,
-    authorize: createAuthorizer(settings.roles),
+    authorize,
     limits: {
       maxInputString: settings.server.maxInputString,
       maxBodyBytes: settings.server.maxRequestSize,
@@ -191,6 +194,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     admit: (req) => guards.admit(req),
     stopping: () => stopping,
   });
+  const webConsole = createConsole({ actions, scheduler, store, handlers: handlerNames, authorize, log, node });
+  aci = (req, res) => (isConsolePath(req.url) ? webConsole.handle(req, res) : aciHandler(req, res));
   // Before any event is delivered: events of a section renamed only in case are its own.
   for (const h of handlers.values()) {
     const adopted = await store.adoptHandlerEvents(h.name);
@@ -204,7 +209,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const host = settings.server.host.includes(':') ? `[${settings.server.host}]` : settings.server.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
   let closing: Promise<void> | undefined;
-  const stop = () => stopServer({ purger, scheduler, events, http, store, graceMs: settings.server.shutdownGraceMs });
+  const stop = () => (webConsole.close(), stopServer({ purger, scheduler, events, http, store, graceMs: settings.server.shutdownGraceMs }));
   log.info('Tocsin listening', { url, queues: scheduler.queueNames(), handlers: [...handlers.values()].map((h) => h.name), dataDirectory: settings.server.dataDirectory });
   return {
     settings,

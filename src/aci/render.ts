@@ -66,9 +66,14 @@ function render(root: XElement, format: ResponseFormat): RenderedResponse {
   return { contentType: JSON_TYPE, body: JSON.stringify({ [root.name]: toJson(bare, format === 'simplejson') }) };
 }
 
-type Json = string | JsonObject | Json[];
-interface JsonObject {
+export type Json = string | JsonObject | Json[];
+export interface JsonObject {
   [key: string]: Json;
+}
+
+/** One element as simplejson renders it (the web console shows records the way ACI clients see them). */
+export function toSimpleJson(node: XElement): Json {
+  return toJson(node, true);
 }
 
 /**

@@ -23,7 +23,8 @@ export interface EventInfoDeps {
 
 const STATES: readonly EventState[] = ['pending', 'delivered', 'failed'];
 
-function listOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
+/** A comma list of `allowed` words, matched without regard to case (also the web console's filters). */
+export function listOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
   if (value === undefined || value === '') return undefined;
   return value.split(',').map((word) => {
     const match = allowed.find((a) => a.toLowerCase() === word.trim().toLowerCase());

@@ -63,6 +63,7 @@ export class Scheduler {
   private readonly shutdown = new AbortController();
   private readonly loops: Promise<void>[] = [];
   private readonly settledListeners = new Set<(record: ActionRecord) => void>();
+  private readonly startedListeners = new Set<(record: ActionRecord) => void>();
   private readonly clock: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -165,6 +166,12 @@ export class Scheduler {
     return this.running.get(token);
   }
 
+  /** Called with every action this node claims, as its run begins (the web console's live view). */
+  onStarted(listener: (record: ActionRecord) => void): () => void {
+    this.startedListeners.add(listener);
+    return () => this.startedListeners.delete(listener);
+  }
+
   /** Called with every action's final record once it is durable. */
   onSettled(listener: (record: ActionRecord) => void): () => void {
     this.settledListeners.add(listener);
@@ -210,7 +217,10 @@ export class Scheduler {
     return workerLoop<ActionRecord>(
       {
         claim: () => this.claim(state),
-        run: (record) => executeAction(record, definition, deps),
+        run: (record) => {
+          for (const l of this.startedListeners) l(record);
+          return executeAction(record, definition, deps);
+        },
         waitForWork: (signal) => state.idle.wait(signal),
       },
       this.shutdown.signal,
