@@ -6,19 +6,12 @@
  * count moved.
  */
 import type { Scheduler } from '../queue/scheduler.js';
-import type { EventCount, Store } from '../store/store.js';
+import type { EventCount, QueueCounts, Store } from '../store/store.js';
 import type { ThroughputSeries, ThroughputWindow } from './throughput.js';
 
-export interface QueueView {
+/** A queue's counts as the store gives them (QueueCounts), with its name and limits. */
+export interface QueueView extends QueueCounts {
   readonly name: string;
-  readonly paused: boolean;
-  readonly queued: number;
-  readonly processing: number;
-  readonly pausedActions: number;
-  readonly finished: number;
-  readonly error: number;
-  readonly cancelled: number;
-  readonly stopped: number;
   readonly maxThreads: number;
   readonly maxQueueSize: number;
 }
