@@ -48,6 +48,12 @@ export interface ThroughputScenario {
   readonly cpuProfDir?: string;
   /** Sample pg_stat_activity during the measured part (`PG_WAITS=1`). */
   readonly pgWaits?: boolean;
+  /**
+   * Submit every action to the paused queue first, then resume it and time the processing only
+   * (`PRELOAD=1`, the default): how graphile-worker's and BullMQ's own benchmarks time a queue,
+   * and the only way to see the store's rate rather than the HTTP submission rate.
+   */
+  readonly preload?: boolean;
 }
 
 export interface ThroughputResult extends ThroughputScenario {
@@ -181,6 +187,13 @@ function sqliteTimes(dir: string, tokens: readonly string[]): StoreTimes {
   }
 }
 
+/** QueueInfo Pause / Resume of the Sleep queue: cluster-wide, sent to one node. */
+async function setPaused(node: NodeProcess, paused: boolean): Promise<void> {
+  const res = await fetch(`${node.url}/action=QueueInfo&QueueName=Sleep&QueueAction=${paused ? 'Pause' : 'Resume'}`);
+  const body = await res.text();
+  if (!body.includes('<response>SUCCESS</response>')) throw new Error(`QueueAction=${paused ? 'Pause' : 'Resume'} failed: ${body.slice(0, 300)}`);
+}
+
 function load(nodes: readonly NodeProcess[], count: number, concurrency: number): Promise<HttpLoadResult> {
   return runHttpLoad({ url: nodes[0]!.url, urls: nodes.map((n) => n.url), path: PATH, count, concurrency });
 }
@@ -204,8 +217,19 @@ async function drive(s: ThroughputScenario, nodes: readonly NodeProcess[], watch
   nodeCpu.start(nodes.map((n) => n.pid));
   if (db) pgCpu.start(await backendPids(db.name));
   const sampler = db && s.pgWaits ? new PgWaitSampler(db.name) : undefined;
-  await sampler?.start();
-  const measured = await load(nodes, s.actions, s.concurrency);
+  let measured: HttpLoadResult;
+  if (s.preload) {
+    // Time and CPU count from the resume: the processing alone.
+    await setPaused(nodes[0]!, true);
+    const submitted = await load(nodes, s.actions, s.concurrency);
+    nodeCpu.start(nodes.map((n) => n.pid));
+    if (db) pgCpu.start(await backendPids(db.name));
+    const resumedAt = performance.timeOrigin + performance.now();
+    await setPaused(nodes[0]!, false);
+    measured = { ...submitted, startedAt: resumedAt, endedAt: resumedAt };
+  } else {
+    measured = await load(nodes, s.actions, s.concurrency);
+  }
   await allLines(watch, s.actions - measured.errors);
   const cpu = { nodeCpuMs: nodeCpu.stop(), pgCpuMs: db ? pgCpu.stop() : undefined };
   const waits = await sampler?.stop();

@@ -25,6 +25,7 @@ export async function openStore(settings: Settings, options: OpenStoreOptions): 
       planner: options.planner,
       log: options.log,
       leaseTimeoutMs: actions.nodeLeaseTimeoutMs,
+      durability: actions.durability,
       ...(options.where ? { where: options.where } : {}),
     });
   }

@@ -25,8 +25,23 @@ export function describeTarget(connectionString: string): string {
   }
 }
 
-export function createPool(connectionString: string, max = 6): pg.Pool {
-  const pool = new pg.Pool({ connectionString, max, types, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+/**
+ * `Durability=process` (decisions.md: a reported change survives a kill -9 of Tocsin) asks no
+ * more of PostgreSQL than a commit in its WAL buffers: a Tocsin node that dies takes nothing
+ * committed with it, so this node's sessions commit with `synchronous_commit=off` and do not
+ * wait for the WAL flush. A crash of the database server itself may then lose its last ~0.6 s
+ * (3 × wal_writer_delay), as a power loss may lose SQLite's under `process`. `Durability=power`
+ * keeps the server's own setting (on by default: the flush before the commit returns).
+ */
+export function createPool(connectionString: string, max = 6, durability: 'process' | 'power' = 'process'): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    types,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    ...(durability === 'process' ? { options: '-c synchronous_commit=off' } : {}),
+  });
   // A pooled client that breaks while idle must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;

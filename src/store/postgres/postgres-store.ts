@@ -48,6 +48,8 @@ export interface PostgresStoreOptions {
   readonly where?: { readonly file: string; readonly line: number };
   /** Pool size (connections per node). */
   readonly poolSize?: number;
+  /** `[Actions] Durability` (default process): see connection.ts `createPool`. */
+  readonly durability?: 'process' | 'power';
 }
 
 /** Open, migrate and listen; a bad ConnectionString or a server that cannot be reached is a clear error naming the host, never the password. */
@@ -96,7 +98,7 @@ export class PostgresStore implements Store {
   ) {
     this.planner = options.planner ?? NO_EVENTS;
     this.log = options.log ?? silentLogger;
-    this.pool = createPool(options.connectionString, options.poolSize);
+    this.pool = createPool(options.connectionString, options.poolSize, options.durability ?? 'process');
     this.run = (what, work) => inTransaction(this.pool, target, what, work);
     this.read = (what, text, values) => query(this.pool, target, what, text, values);
     const told = (notice: Notice) => this.dispatch(notice);
