@@ -42,6 +42,7 @@ export function rowToRecord(row: ActionRow): ActionRecord {
   if (row.result !== null) record.result = JSON.parse(row.result) as ActionRecord['result'];
   if (row.error !== null) record.error = row.error;
   if (row.progress !== null) record.progress = JSON.parse(row.progress) as ActionRecord['progress'];
-  if (row.owner !== null) record.owner = row.owner;
+  // A Queued row's owner is a PostgreSQL node's reservation (reservations.ts), not a run.
+  if (row.owner !== null && row.status !== 'Queued') record.owner = row.owner;
   return record;
 }

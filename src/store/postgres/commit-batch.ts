@@ -1,17 +1,19 @@
 /**
- * The group commit on PostgreSQL: one transaction applies a batch's enqueues, settlements, error
+ * The group commit on PostgreSQL: one transaction applies a batch's enqueues, the starts of the
+ * actions this node's slots took from their reservations (reservations.ts), settlements, error
  * reports and progress, and appends the events they cause (store.ts invariants).
  *
- * Order: queue rows are locked first (queue-tally.ts locking rule), then settlements, reports and
- * progress, then enqueues; events last (append-events.ts). A settlement applies only to an action
- * still running on the committing node in the same attempt (fencing: a node taken for dead whose
- * action was re-queued or re-claimed elsewhere changes nothing).
+ * Order: queue rows are locked first (queue-tally.ts locking rule), then starts and settlements,
+ * reports and progress, then enqueues; events, queue sizes and the notification last, in one
+ * statement (append-events.ts). A settlement applies only to an action still running on the
+ * committing node in the same attempt (fencing: a node taken for dead whose action was re-queued
+ * or re-claimed elsewhere changes nothing).
  */
 import type { ActionRecord } from '../../queue/record.js';
 import { rowToRecord, type ActionRow } from '../action-row.js';
 import { finalRecord } from '../final-record.js';
 import type { CommitBatch, CommitResult, EventPlanner, NewEvent } from '../store.js';
-import { appendEvents, handlersOf, notify } from './append-events.js';
+import { appendAndNotify, handlersOf } from './append-events.js';
 import { QueueTally } from './queue-tally.js';
 import type { Sql } from './transaction.js';
 
@@ -21,14 +23,22 @@ const RUNNING = `(a.status = 'Processing' OR (a.status = 'Paused' AND a.started_
 export interface PgCommitOutput {
   readonly result: CommitResult;
   readonly handlers: readonly string[];
-  readonly queued: readonly (readonly [string, number])[];
+  readonly queued: readonly (readonly [string, number, number])[];
+  /** Starts not written: the row was cancelled, paused or taken over since it was reserved. */
+  readonly lostStarts: readonly ActionRecord[];
 }
 
-export async function commitBatch(sql: Sql, batch: CommitBatch, planner: EventPlanner, storeId: string): Promise<PgCommitOutput> {
+/** A reserved action handed to a slot (reservations.ts), its start not yet written. */
+export interface PendingStart {
+  readonly record: ActionRecord;
+}
+
+export async function commitBatch(sql: Sql, batch: CommitBatch, starts: readonly PendingStart[], planner: EventPlanner, storeId: string): Promise<PgCommitOutput> {
   const { now } = batch;
-  const tally = await QueueTally.lock(sql, batch.enqueues.map((a) => a.queue), planner);
+  const enqueueQueues = batch.enqueues.map((a) => a.queue);
+  const tally = await QueueTally.lock(sql, [...enqueueQueues, ...starts.map((s) => s.record.queue)], planner, enqueueQueues);
   const events: NewEvent[] = [];
-  const settled = await settle(sql, batch, planner, events);
+  const { settled, lostStarts } = await startAndSettle(sql, batch, starts, tally, planner, events);
   for (const r of batch.reports) {
     const row = (await sql.query<ActionRow>('SELECT * FROM actions WHERE id = $1 FOR UPDATE', [r.id])).rows[0];
     if (!row) continue;
@@ -44,38 +54,82 @@ export async function commitBatch(sql: Sql, batch: CommitBatch, planner: EventPl
     );
   }
   const { enqueued, queued } = await enqueue(sql, batch, tally, events);
-  await appendEvents(sql, events);
-  await tally.write(sql);
   const handlers = handlersOf(events);
-  await notify(sql, { e: handlers, w: queued, s: storeId });
-  return { result: { enqueued, settled }, handlers, queued };
+  await appendAndNotify(sql, events, tally.changes(), { e: handlers, w: queued, s: storeId });
+  return { result: { enqueued, settled }, handlers, queued, lostStarts };
 }
 
-async function settle(sql: Sql, batch: CommitBatch, planner: EventPlanner, events: NewEvent[]): Promise<(ActionRecord | undefined)[]> {
-  const s = batch.settlements;
-  if (s.length === 0) return [];
-  const applied = await sql.query<{ id: number }>(
-    `UPDATE actions a SET status = s.status, ended_at = s.ended_at, result = s.result, error = s.error, progress = NULL, stop_requested = false
-       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::int[]) AS s(id, status, ended_at, result, error, attempts)
-      WHERE a.id = s.id AND a.owner = $7 AND a.attempts = s.attempts AND ${RUNNING}
-      RETURNING a.id`,
-    [
-      s.map((x) => x.id),
-      s.map((x) => x.status),
-      s.map((x) => x.endedAt),
-      s.map((x) => (x.result ? JSON.stringify(x.result) : null)),
-      s.map((x) => x.error ?? null),
-      s.map((x) => x.running.attempts),
-      batch.node,
-    ],
-  );
-  const done = new Set(applied.rows.map((r) => r.id));
-  return s.map((x) => {
-    if (!done.has(x.id)) return undefined;
+/**
+ * The starts, the settlements, and both at once for an action that started and ended within the
+ * batch (one row write instead of two: most no-op and short actions), in one statement. Each row
+ * is in one part only, so the parts never see each other's changes (one snapshot per statement).
+ * Fencing: a start applies only to a row still Queued and reserved by this node; a settlement
+ * only to an action still running on this node in the same attempt.
+ */
+async function startAndSettle(sql: Sql, batch: CommitBatch, starts: readonly PendingStart[], tally: QueueTally, planner: EventPlanner, events: NewEvent[]) {
+  const settling = new Map(batch.settlements.map((x) => [x.id, x]));
+  const startOnly = starts.filter((s) => !settling.has(s.record.id));
+  const starting = new Set(starts.map((s) => s.record.id));
+  const both = batch.settlements.filter((x) => starting.has(x.id));
+  const settleOnly = batch.settlements.filter((x) => !starting.has(x.id));
+  const applied = new Set<number>();
+  if (starts.length + batch.settlements.length > 0) {
+    const json = (x: (typeof batch.settlements)[number]) => (x.result ? JSON.stringify(x.result) : null);
+    const rows = await sql.query<{ id: number }>(
+      `WITH st AS (
+              UPDATE actions a SET status = 'Processing', started_at = s.started_at, attempts = a.attempts + 1, stop_requested = false
+                FROM unnest($2::bigint[], $3::bigint[]) AS s(id, started_at)
+               WHERE a.id = s.id AND a.owner = $1 AND a.status = 'Queued'
+              RETURNING a.id),
+            se AS (
+              UPDATE actions a SET status = s.status, ended_at = s.ended_at, result = s.result, error = s.error, progress = NULL, stop_requested = false
+                FROM unnest($4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[]) AS s(id, status, ended_at, result, error, attempts)
+               WHERE a.id = s.id AND a.owner = $1 AND a.attempts = s.attempts AND ${RUNNING}
+              RETURNING a.id),
+            sb AS (
+              UPDATE actions a SET status = s.status, started_at = s.started_at, attempts = a.attempts + 1, ended_at = s.ended_at,
+                                   result = s.result, error = s.error, progress = NULL, stop_requested = false
+                FROM unnest($10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[]) AS s(id, status, started_at, ended_at, result, error)
+               WHERE a.id = s.id AND a.owner = $1 AND a.status = 'Queued'
+              RETURNING a.id)
+       SELECT id FROM st UNION ALL SELECT id FROM se UNION ALL SELECT id FROM sb`,
+      [
+        batch.node,
+        startOnly.map((s) => s.record.id),
+        startOnly.map((s) => s.record.startedAt ?? batch.now),
+        settleOnly.map((x) => x.id),
+        settleOnly.map((x) => x.status),
+        settleOnly.map((x) => x.endedAt),
+        settleOnly.map(json),
+        settleOnly.map((x) => x.error ?? null),
+        settleOnly.map((x) => x.running.attempts),
+        both.map((x) => x.id),
+        both.map((x) => x.status),
+        both.map((x) => x.running.startedAt ?? batch.now),
+        both.map((x) => x.endedAt),
+        both.map(json),
+        both.map((x) => x.error ?? null),
+      ],
+    );
+    for (const r of rows.rows) applied.add(r.id);
+  }
+  const lostStarts: ActionRecord[] = [];
+  for (const s of starts) {
+    const record = s.record;
+    if (!applied.has(record.id)) {
+      lostStarts.push(record);
+      continue;
+    }
+    tally.change(record.queue, -1, record.startedAt ?? batch.now, events);
+    events.push(...planner.forAction('OnStart', record, record.startedAt ?? batch.now));
+  }
+  const settled = batch.settlements.map((x) => {
+    if (!applied.has(x.id)) return undefined;
     const record = finalRecord(x);
     events.push(...planner.forAction(x.status === 'Error' ? 'OnError' : 'OnFinish', record, batch.now));
     return record;
   });
+  return { settled, lostStarts };
 }
 
 async function enqueue(sql: Sql, batch: CommitBatch, tally: QueueTally, events: NewEvent[]) {
@@ -96,12 +150,14 @@ async function enqueue(sql: Sql, batch: CommitBatch, tally: QueueTally, events: 
     );
     for (const r of rows.rows) ids.set(r.token, r.id);
   }
-  const queued = new Map<string, number>();
+  const queued = new Map<string, [string, number, number]>();
   const enqueued = batch.enqueues.map((a): ActionRecord | 'full' => {
     const id = ids.get(a.token);
     if (id === undefined) return 'full';
-    queued.set(a.queue, (queued.get(a.queue) ?? 0) + 1);
+    const q = queued.get(a.queue);
+    if (q) (q[1] += 1), (q[2] = Math.max(q[2], a.priority));
+    else queued.set(a.queue, [a.queue, 1, a.priority]);
     return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
   });
-  return { enqueued, queued: [...queued] };
+  return { enqueued, queued: [...queued.values()] };
 }

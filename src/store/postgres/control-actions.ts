@@ -9,7 +9,7 @@ import { FINAL_STATUSES, type ActionRecord } from '../../queue/record.js';
 import { rowToRecord, type ActionRow } from '../action-row.js';
 import type { EventPlanner, NewAction, NewEvent } from '../store.js';
 import { appendEvents, handlersOf, notify, type Notice } from './append-events.js';
-import type { RunInTransaction } from './claims.js';
+import type { RunInTransaction } from './transaction.js';
 import { QueueTally } from './queue-tally.js';
 import type { Sql } from './transaction.js';
 
@@ -20,8 +20,8 @@ const one = (rows: ActionRow[]): ActionRecord | undefined => (rows[0] ? rowToRec
 
 export function postgresControl(transaction: RunInTransaction, planner: EventPlanner, storeId: string, told: (notice: Notice) => void) {
   /** A transaction that tells the cluster (and this store's listeners) what it changed. */
-  async function changing<T>(what: string, work: (sql: Sql, notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][] }) => Promise<T>): Promise<T> {
-    const notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][] } = {};
+  async function changing<T>(what: string, work: (sql: Sql, notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][]; p?: string[] }) => Promise<T>): Promise<T> {
+    const notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][]; p?: string[] } = {};
     const result = await transaction(what, async (sql) => {
       const value = await work(sql, notice);
       await notify(sql, { ...notice, s: storeId });
@@ -49,7 +49,9 @@ export function postgresControl(transaction: RunInTransaction, planner: EventPla
       changing('cancel', async (sql, notice) => {
         const tally = await tallyFor(sql, token);
         if (!tally) return undefined;
-        const record = one((await sql.query<ActionRow>(`UPDATE actions SET status = 'Cancelled', ended_at = $1 WHERE token = $2 AND ${WAITING} RETURNING *`, [now, token])).rows);
+        // A reservation does not hold a waiting action back from a cancel: the node that reserved it
+        // then fails to start it (commit-batch.ts fencing) and stops its run.
+        const record = one((await sql.query<ActionRow>(`UPDATE actions SET status = 'Cancelled', ended_at = $1, owner = NULL WHERE token = $2 AND ${WAITING} RETURNING *`, [now, token])).rows);
         if (!record) return undefined;
         const events: NewEvent[] = [];
         tally.change(record.queue, -1, now, events);
@@ -64,7 +66,7 @@ export function postgresControl(transaction: RunInTransaction, planner: EventPla
       }),
     pauseAction: (token: string) =>
       changing('pause', async (sql, notice) => {
-        const record = one((await sql.query<ActionRow>(`UPDATE actions SET status = 'Paused' WHERE token = $1 AND status IN ('Queued', 'Processing') RETURNING *`, [token])).rows);
+        const record = one((await sql.query<ActionRow>(`UPDATE actions SET status = 'Paused', owner = CASE WHEN status = 'Queued' THEN NULL ELSE owner END WHERE token = $1 AND status IN ('Queued', 'Processing') RETURNING *`, [token])).rows);
         if (record?.startedAt !== undefined) notice.c = [[token, 'pause']];
         return record;
       }),
@@ -81,6 +83,13 @@ export function postgresControl(transaction: RunInTransaction, planner: EventPla
       changing('pause', async (sql, notice) => {
         await sql.query('INSERT INTO queues (name, paused) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused', [queue, paused]);
         if (!paused) notice.w = [[queue, 1_000_000]];
+        else {
+          // Reserved rows of a paused queue go back (reservations.ts): nodes forget their buffers on
+          // this notice, and a run that began from one is stopped when its start is refused
+          // (commit-batch.ts fencing); the row waits, Queued, for the resume.
+          await sql.query(`UPDATE actions SET owner = NULL WHERE queue = $1 AND status = 'Queued' AND owner IS NOT NULL`, [queue]);
+          notice.p = [queue];
+        }
       }),
     requestStop: (token: string) =>
       changing('stop', async (sql, notice) => {

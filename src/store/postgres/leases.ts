@@ -5,8 +5,8 @@
  */
 import type { DeliveryLease, DeliveryOutcome, EventPlanner, EventRow, Heartbeat, NewEvent, NodeInfo } from '../store.js';
 import { toEventRow, type EventDbRow } from '../event-row.js';
-import { appendEvents, handlersOf, notify, type Notice } from './append-events.js';
-import type { RunInTransaction } from './claims.js';
+import { appendEvents, CHANNEL, handlersOf, notify, type Notice } from './append-events.js';
+import type { RunInTransaction } from './transaction.js';
 import type { Read } from './reads.js';
 import { QueueTally } from './queue-tally.js';
 import { NOW_MS } from './schema.js';
@@ -53,6 +53,19 @@ export function postgresLeases(o: LeaseOptions) {
     async recoverExpired(node: string, now: number, starting: boolean): Promise<number> {
       const dead = `(owner IS NULL OR owner NOT IN (SELECT name FROM nodes WHERE lease_until >= ${NOW_MS}) ${starting ? 'OR owner = $1' : ''})`;
       const args = starting ? [node] : [];
+      // Reservations (reservations.ts) of dead nodes, and this node's own from its previous life,
+      // go back: waiting rows, so no queue size or event changes.
+      const reservedBy = `owner NOT IN (SELECT name FROM nodes WHERE lease_until >= ${NOW_MS}) ${starting ? 'OR owner = $1' : ''}`;
+      const freed = await read<{ queue: string; n: number }>(
+        'recovery',
+        `WITH r AS (UPDATE actions SET owner = NULL WHERE status = 'Queued' AND owner IS NOT NULL AND (${reservedBy}) RETURNING queue) SELECT queue, count(*)::int AS n FROM r GROUP BY queue`,
+        args,
+      );
+      if (freed.length > 0) {
+        const w = freed.map((f) => [f.queue, f.n] as [string, number]);
+        o.told({ w });
+        await read('recovery', 'SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ w, s: o.storeId })]);
+      }
       const queues = await read<{ queue: string }>('recovery', `SELECT DISTINCT queue FROM actions WHERE ${RUNNING} AND ${dead}`, args);
       if (queues.length === 0) return 0;
       const notice: { e?: string[]; w?: [string, number][] } = {};
@@ -123,6 +136,11 @@ export function postgresLeases(o: LeaseOptions) {
       const delivered = outcomes.filter((x) => x.result === 'delivered').map((x) => x.seq);
       const retries = outcomes.filter((x) => x.result === 'retry');
       const failures = outcomes.filter((x) => x.result === 'failed');
+      if (retries.length + failures.length === 0) {
+        // The common case, one statement (no transaction of three round trips).
+        await read('delivery outcomes', `UPDATE events e SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE e.seq = ANY($3::bigint[]) AND e.state = 'pending' AND ${held}`, [node, now, delivered]);
+        return;
+      }
       await transaction('delivery outcomes', async (sql) => {
         if (delivered.length > 0) {
           await sql.query(`UPDATE events e SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE e.seq = ANY($3::bigint[]) AND e.state = 'pending' AND ${held}`, [node, now, delivered]);

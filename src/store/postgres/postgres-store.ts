@@ -27,16 +27,21 @@ import {
   type Store,
   type StoreListener,
 } from '../store.js';
-import type { Notice } from './append-events.js';
-import { ClaimBatcher, type RunInTransaction } from './claims.js';
-import { commitBatch } from './commit-batch.js';
+import { CHANNEL, type Notice } from './append-events.js';
+import { commitBatch, type PendingStart } from './commit-batch.js';
 import { createPool, describeTarget, storeError } from './connection.js';
 import { postgresControl } from './control-actions.js';
 import { postgresLeases } from './leases.js';
 import { Notifications } from './notifications.js';
 import { postgresReads, type Read } from './reads.js';
+import { Reservations } from './reservations.js';
 import { migrate } from './schema.js';
-import { inTransaction, query } from './transaction.js';
+import { inTransaction, query, type RunInTransaction } from './transaction.js';
+
+/** Starts held for the next commit at most (a slot waits for that commit beyond it). */
+const MAX_UNWRITTEN_STARTS = 256;
+/** A commit asked of the listeners that did not come this soon is made by the store. */
+const FLUSH_FALLBACK_MS = 20;
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -84,7 +89,15 @@ export class PostgresStore implements Store {
   private readonly listeners = new Set<StoreListener>();
   private readonly planner: EventPlanner;
   private readonly log: Logger;
-  private readonly claims: ClaimBatcher;
+  /** This node's reservations, made at its first claim (the node is named by the caller). */
+  private reservations: Reservations | undefined;
+  /** Actions handed to slots whose start the next commit writes (reservations.ts). */
+  private unwritten: PendingStart[] = [];
+  /** Commits of this store run one at a time (a start is written before its settlement). */
+  private commits: Promise<unknown> = Promise.resolve();
+  private fallback: NodeJS.Timeout | undefined;
+  /** Slots waiting for the end of the next commit (room among the unwritten starts). */
+  private commitWaiters: (() => void)[] = [];
   private readonly control: ReturnType<typeof postgresControl>;
   private readonly reads: ReturnType<typeof postgresReads>;
   private readonly leases: ReturnType<typeof postgresLeases>;
@@ -102,7 +115,6 @@ export class PostgresStore implements Store {
     this.run = (what, work) => inTransaction(this.pool, target, what, work);
     this.read = (what, text, values) => query(this.pool, target, what, text, values);
     const told = (notice: Notice) => this.dispatch(notice);
-    this.claims = new ClaimBatcher(this.run, this.planner, this.storeId, (handlers) => told({ e: handlers }));
     this.control = postgresControl(this.run, this.planner, this.storeId, told);
     this.reads = postgresReads(this.read);
     this.leases = postgresLeases({
@@ -135,6 +147,8 @@ export class PostgresStore implements Store {
 
   /** Tell this store's listeners (of its own commits, or of other nodes' notifications). */
   private dispatch(notice: Notice): void {
+    for (const queue of notice.p ?? []) this.reservations?.forget(queue);
+    for (const [queue, , priority] of notice.w ?? []) if (priority !== undefined) this.reservations?.queued(queue, priority);
     for (const l of this.listeners) {
       if (notice.e?.length) l.eventsStored?.({ handlers: notice.e });
       for (const [queue, count] of notice.w ?? []) l.workQueued?.(queue, count);
@@ -142,43 +156,136 @@ export class PostgresStore implements Store {
     }
   }
 
-  async commit(batch: CommitBatch): Promise<CommitResult> {
-    const out = await this.run('commit', (sql) => commitBatch(sql, batch, this.planner, this.storeId));
+  commit(batch: CommitBatch): Promise<CommitResult> {
+    const run = this.commits.then(() => this.commitNow(batch));
+    this.commits = run.catch(() => undefined).finally(() => {
+      const waiters = this.commitWaiters;
+      this.commitWaiters = [];
+      for (const w of waiters) w();
+    });
+    return run;
+  }
+
+  private async commitNow(batch: CommitBatch): Promise<CommitResult> {
+    const starts = this.unwritten;
+    this.unwritten = [];
+    let out;
+    try {
+      out = await this.run('commit', (sql) => commitBatch(sql, batch, starts, this.planner, this.storeId));
+    } catch (e) {
+      // Written by the next commit, still ahead of anything claimed since.
+      this.unwritten = [...starts, ...this.unwritten];
+      throw e;
+    }
+    for (const x of batch.settlements) {
+      if (x.running.startedAt !== undefined) this.reservations?.observeRun(x.running.queue, x.endedAt - x.running.startedAt);
+    }
     this.dispatch({ e: out.handlers, w: out.queued });
+    // Cancelled, paused or taken over between its reservation and its start: the run must end.
+    if (out.lostStarts.length > 0) this.dispatch({ c: out.lostStarts.map((r) => [r.token, 'stop'] as const) });
     return out.result;
   }
-  claim(queue: string, max: number, node: string, now: number): Promise<ActionRecord[]> {
-    return this.claims.claim(queue, max, node, now);
+
+  /** Write the starts held for the next commit now: what is read next shows them (read-your-writes on this node). */
+  private async flushStarts(): Promise<void> {
+    if (this.unwritten.length > 0) await this.commit({ now: Date.now(), node: this.unwritten[0]!.record.owner ?? '', enqueues: [], settlements: [], reports: [], progress: [] });
+    // A commit in flight may be writing starts handed out before this call.
+    else await this.commits;
   }
-  heartbeat(node: string): Promise<Heartbeat> {
-    return this.leases.heartbeat(node);
+
+  /** Wait for the starts written behind before a read or change (a no-op when none are held). */
+  private async after<T>(work: () => Promise<T>): Promise<T> {
+    await this.flushStarts();
+    return work();
+  }
+
+  async claim(queue: string, max: number, node: string, now: number): Promise<ActionRecord[]> {
+    // The backlog of unwritten starts is bounded (as on SQLite): commit batches, and the time
+    // from a start to its OnStart, stay small.
+    while (this.unwritten.length >= MAX_UNWRITTEN_STARTS) {
+      this.askForCommit();
+      await new Promise<void>((resolve) => this.commitWaiters.push(resolve));
+    }
+    this.reservations ??= new Reservations(this.read, node, (q, count) => this.released(q, count));
+    const records = await this.reservations.take(queue, max, now);
+    if (records.length > 0) {
+      for (const record of records) this.unwritten.push({ record });
+      this.askForCommit();
+    }
+    return records;
+  }
+
+  /**
+   * Starts held here go with the next group commit: the listeners (the scheduler's committer) are
+   * asked for one, so they ride with the settlements. If none is listening, or no commit came
+   * within FLUSH_FALLBACK_MS, the store writes them itself.
+   */
+  private askForCommit(): void {
+    let told = false;
+    for (const l of this.listeners) if (l.writesBehind) (l.writesBehind(), (told = true));
+    if (this.fallback) return;
+    this.fallback = setTimeout(
+      () => {
+        this.fallback = undefined;
+        this.flushStarts().catch(() => {
+          if (this.unwritten.length > 0) this.askForCommit();
+        });
+      },
+      told ? FLUSH_FALLBACK_MS : 0,
+    );
+    this.fallback.unref();
+  }
+
+  /** Reserved rows given back: this node's idle slots and the other nodes may take them. */
+  private released(queue: string, count: number): void {
+    const notice: Notice = { w: [[queue, count]] };
+    this.dispatch(notice);
+    void this.read('release', 'SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ ...notice, s: this.storeId })]).catch(() => undefined);
+  }
+
+  async heartbeat(node: string): Promise<Heartbeat> {
+    const beat = await this.leases.heartbeat(node);
+    if (!beat.held && this.reservations) {
+      // Taken for dead: what this node reserved or began may be another's now. Starts not yet
+      // written are dropped (their runs are stopped by the scheduler), and what is still reserved
+      // here goes back.
+      this.unwritten = [];
+      this.reservations.forgetAll();
+      const rows = await this.read<{ queue: string; n: number }>(
+        'release',
+        `WITH r AS (UPDATE actions SET owner = NULL WHERE owner = $1 AND status = 'Queued' RETURNING queue) SELECT queue, count(*)::int AS n FROM r GROUP BY queue`,
+        [node],
+      );
+      for (const r of rows) this.released(r.queue, r.n);
+    }
+    return beat;
   }
   recoverExpired(node: string, now: number, options?: { readonly starting?: boolean }): Promise<number> {
-    return this.leases.recoverExpired(node, now, options?.starting ?? false);
+    return this.after(() => this.leases.recoverExpired(node, now, options?.starting ?? false));
   }
   nodes(): Promise<NodeInfo[]> {
     return this.leases.nodes();
   }
   getAction(token: string): Promise<ActionRecord | undefined> {
-    return this.reads.getAction(token);
+    return this.after(() => this.reads.getAction(token));
   }
   listActions(filter: ActionFilter): Promise<ActionRecord[]> {
-    return this.reads.listActions(filter);
+    return this.after(() => this.reads.listActions(filter));
   }
   queueCounts(queue: string): Promise<QueueCounts> {
-    return this.reads.queueCounts(queue);
+    return this.after(() => this.reads.queueCounts(queue));
   }
   cancel(token: string, now: number): Promise<ActionRecord | undefined> {
-    return this.control.cancel(token, now);
+    return this.after(() => this.control.cancel(token, now));
   }
   changePriority(token: string, priority: number): Promise<ActionRecord | undefined> {
-    return this.control.changePriority(token, priority);
+    return this.after(() => this.control.changePriority(token, priority));
   }
   pauseAction(token: string): Promise<ActionRecord | undefined> {
-    return this.control.pauseAction(token);
+    return this.after(() => this.control.pauseAction(token));
   }
   resumeAction(token: string): Promise<ActionRecord | undefined> {
-    return this.control.resumeAction(token);
+    return this.after(() => this.control.resumeAction(token));
   }
   setQueuePaused(queue: string, paused: boolean): Promise<void> {
     return this.control.setQueuePaused(queue, paused);
@@ -187,13 +294,13 @@ export class PostgresStore implements Store {
     return this.reads.isQueuePaused(queue);
   }
   requestStop(token: string): Promise<boolean> {
-    return this.control.requestStop(token);
+    return this.after(() => this.control.requestStop(token));
   }
   pendingStops(node: string): Promise<number[]> {
-    return this.reads.pendingStops(node);
+    return this.after(() => this.reads.pendingStops(node));
   }
   duplicate(token: string, copy: NewAction): Promise<ActionRecord | 'full' | undefined> {
-    return this.control.duplicate(token, copy);
+    return this.after(() => this.control.duplicate(token, copy));
   }
   purgeFinished(queues: readonly string[], endedBefore: number): Promise<number> {
     return this.control.purge(queues, endedBefore);
@@ -202,16 +309,16 @@ export class PostgresStore implements Store {
     return this.leases.acquireDelivery(handler, node);
   }
   claimDeliveries(lease: DeliveryLease, afterSeq: number, limit: number): Promise<EventRow[]> {
-    return this.leases.claimDeliveries(lease, afterSeq, limit);
+    return this.after(() => this.leases.claimDeliveries(lease, afterSeq, limit));
   }
   recordOutcomes(node: string, outcomes: readonly DeliveryOutcome[]): Promise<void> {
     return this.leases.recordOutcomes(node, outcomes);
   }
   listEvents(filter: EventFilter): Promise<EventRow[]> {
-    return this.reads.listEvents(filter);
+    return this.after(() => this.reads.listEvents(filter));
   }
   eventCounts(): Promise<EventCount[]> {
-    return this.reads.eventCounts();
+    return this.after(() => this.reads.eventCounts());
   }
   async redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]> {
     const rows = await this.read<{ seq: number }>(
@@ -239,6 +346,10 @@ export class PostgresStore implements Store {
     return rows[0]?.n ?? 0;
   }
   async close(): Promise<void> {
+    if (this.fallback) clearTimeout(this.fallback);
+    await this.flushStarts().catch(() => undefined);
+    await this.reservations?.releaseAll().catch(() => undefined);
+    this.reservations?.close();
     await this.notifications.close();
     await this.pool.end().catch(() => undefined);
   }

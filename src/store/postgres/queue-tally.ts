@@ -8,6 +8,7 @@
  * Locking rule: take a tally before touching any action row of those queues.
  */
 import type { EventPlanner, NewEvent, QueueEventType } from '../store.js';
+import type { QueueWrite } from './append-events.js';
 import type { Sql } from './transaction.js';
 
 interface QueueRow {
@@ -23,11 +24,13 @@ export class QueueTally {
     private readonly planner: EventPlanner,
   ) {}
 
-  static async lock(sql: Sql, queues: Iterable<string>, planner: EventPlanner): Promise<QueueTally> {
+  /** Lock the rows of `queues`, creating those of `creating` first (new queues come with enqueues). */
+  static async lock(sql: Sql, queues: Iterable<string>, planner: EventPlanner, creating: Iterable<string> = queues): Promise<QueueTally> {
     const names = [...new Set(queues)].sort();
     const rows = new Map<string, QueueRow>();
+    const create = [...new Set(creating)].sort();
+    if (create.length > 0) await sql.query('INSERT INTO queues (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [create]);
     if (names.length > 0) {
-      await sql.query('INSERT INTO queues (name) SELECT unnest($1::text[]) ON CONFLICT (name) DO NOTHING', [names]);
       const locked = await sql.query<{ name: string; size: number; last_event: QueueEventType; paused: boolean }>(
         'SELECT name, size, last_event, paused FROM queues WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE',
         [names],
@@ -55,6 +58,11 @@ export class QueueTally {
       row.last = fired.type;
       events.push(...fired.events);
     }
+  }
+
+  /** The rows changed, for appendAndNotify. */
+  changes(): QueueWrite[] {
+    return [...this.rows].filter(([, r]) => r.changed).map(([name, r]) => ({ name, size: r.size, last: r.last }));
   }
 
   /** Before commit: the new sizes and last events. */

@@ -94,6 +94,17 @@ const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    // Claims by reservation (reservations.ts): a reserved row is still Queued but has an owner.
+    // The claim order now covers unreserved rows only, so a claim does not step over the rows
+    // other nodes hold; reservations are found by owner (release, a dead node's take-over).
+    version: 2,
+    sql: `
+      DROP INDEX actions_claim;
+      CREATE INDEX actions_claim ON actions (queue, priority DESC, id) WHERE status = 'Queued' AND owner IS NULL;
+      CREATE INDEX actions_reserved ON actions (owner) WHERE status = 'Queued' AND owner IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

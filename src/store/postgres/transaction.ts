@@ -8,6 +8,8 @@ import { isUnreachable, storeError } from './connection.js';
 
 export type Sql = pg.PoolClient;
 
+export type RunInTransaction = <T>(what: string, work: (sql: Sql) => Promise<T>) => Promise<T>;
+
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_TRIES = 5;
 
