@@ -36,6 +36,10 @@ export function createEventPlanner(queues: ReadonlyMap<string, ActionQueueSettin
       if (handlers.length === 0) return [];
       return events(type, record.queue, handlers, (id) => actionEventDocument(type, id, now, server, record), record.token, requestOf(record), now);
     },
+    queueRule(queue) {
+      const settings = settingsOf(queue);
+      return settings ? { max: settings.maximumQueueSize, ...settings.thresholds } : undefined;
+    },
     forQueueSize(queue, size, last: QueueEventType, now) {
       const settings = settingsOf(queue);
       if (!settings) return undefined;

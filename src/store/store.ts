@@ -107,11 +107,26 @@ export interface EventPlanner {
    * queue event, if the IDOL state machine fires one (idol-reference.md §3.3).
    */
   forQueueSize(queue: string, size: number, last: QueueEventType, now: number): { readonly type: QueueEventType; readonly events: readonly NewEvent[] } | undefined;
+  /**
+   * The queue's thresholds where forQueueSize follows the IDOL state machine (events/queue-state.ts)
+   * with them, or undefined where the queue fires no queue events. Optional: a store that knows
+   * the rule may apply it inside the database (PostgreSQL's one-statement commit, fast-commit.ts);
+   * without it, the store asks forQueueSize step by step.
+   */
+  queueRule?(queue: string): QueueRule | undefined;
+}
+
+/** What forQueueSize decides with (events/queue-state.ts `nextQueueEvent`). */
+export interface QueueRule {
+  readonly max: number;
+  readonly filling: number;
+  readonly emptying: number;
 }
 
 export const NO_EVENTS: EventPlanner = {
   forAction: () => [],
   forQueueSize: () => undefined,
+  queueRule: () => undefined,
 };
 
 export type SortKey = 'queue-time' | 'start-time' | 'finish-time' | 'priority' | 'status';

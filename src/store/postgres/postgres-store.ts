@@ -28,7 +28,8 @@ import {
   type StoreListener,
 } from '../store.js';
 import { CHANNEL, type Notice } from './append-events.js';
-import { commitBatch, type PendingStart } from './commit-batch.js';
+import { commitBatch, type PendingStart, type PgCommitOutput } from './commit-batch.js';
+import { fastCommit, fastCommitRules, NEEDS_PLANNER } from './fast-commit.js';
 import { createPool, describeTarget, storeError } from './connection.js';
 import { postgresControl } from './control-actions.js';
 import { postgresLeases } from './leases.js';
@@ -39,7 +40,7 @@ import { migrate } from './schema.js';
 import { inTransaction, query, type RunInTransaction } from './transaction.js';
 
 /** Starts held for the next commit at most (a slot waits for that commit beyond it). */
-const MAX_UNWRITTEN_STARTS = 256;
+const MAX_UNWRITTEN_STARTS = 64;
 /** A commit asked of the listeners that did not come this soon is made by the store. */
 const FLUSH_FALLBACK_MS = 20;
 
@@ -53,6 +54,8 @@ export interface PostgresStoreOptions {
   readonly where?: { readonly file: string; readonly line: number };
   /** Pool size (connections per node). */
   readonly poolSize?: number;
+  /** How long starts written behind wait for the group commit they asked for (default 20 ms; tests hold them longer). */
+  readonly writeBehindFallbackMs?: number;
   /** `[Actions] Durability` (default process): see connection.ts `createPool`. */
   readonly durability?: 'process' | 'power';
 }
@@ -85,6 +88,8 @@ export class PostgresStore implements Store {
   readonly capabilities = { shared: true } as const;
   /** The pool, for tests and move-store. */
   readonly pool: pg.Pool;
+  /** How this store's commits were made (tests, bench): one statement (fast-commit.ts) or a transaction. */
+  readonly commitsMade = { oneStatement: 0, transaction: 0 };
   private readonly storeId = randomBytes(8).toString('hex');
   private readonly listeners = new Set<StoreListener>();
   private readonly planner: EventPlanner;
@@ -169,21 +174,35 @@ export class PostgresStore implements Store {
   private async commitNow(batch: CommitBatch): Promise<CommitResult> {
     const starts = this.unwritten;
     this.unwritten = [];
-    let out;
+    let out: PgCommitOutput;
     try {
-      out = await this.run('commit', (sql) => commitBatch(sql, batch, starts, this.planner, this.storeId));
+      const fast = await this.commitInOneStatement(batch, starts);
+      if (fast) this.commitsMade.oneStatement++;
+      else this.commitsMade.transaction++;
+      out = fast ?? (await this.run('commit', (sql) => commitBatch(sql, batch, starts, this.planner, this.storeId)));
     } catch (e) {
       // Written by the next commit, still ahead of anything claimed since.
       this.unwritten = [...starts, ...this.unwritten];
       throw e;
     }
-    for (const x of batch.settlements) {
-      if (x.running.startedAt !== undefined) this.reservations?.observeRun(x.running.queue, x.endedAt - x.running.startedAt);
-    }
     this.dispatch({ e: out.handlers, w: out.queued });
     // Cancelled, paused or taken over between its reservation and its start: the run must end.
     if (out.lostStarts.length > 0) this.dispatch({ c: out.lostStarts.map((r) => [r.token, 'stop'] as const) });
     return out.result;
+  }
+
+  /** fast-commit.ts where the batch allows it; undefined where the step-by-step transaction must do it. */
+  private async commitInOneStatement(batch: CommitBatch, starts: readonly PendingStart[]): Promise<PgCommitOutput | undefined> {
+    const rules = fastCommitRules(batch, starts, this.planner);
+    if (!rules) return undefined;
+    try {
+      return await fastCommit(this.pool, batch, starts, rules, this.planner, this.storeId);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      // The planner must judge a queue's step, or a deadlock with a cancel: the transaction (which retries) does it.
+      if (code === NEEDS_PLANNER || code === '40P01' || code === '40001') return undefined;
+      throw storeError('commit', this.target, e);
+    }
   }
 
   /** Write the starts held for the next commit now: what is read next shows them (read-your-writes on this node). */
@@ -231,7 +250,7 @@ export class PostgresStore implements Store {
           if (this.unwritten.length > 0) this.askForCommit();
         });
       },
-      told ? FLUSH_FALLBACK_MS : 0,
+      told ? (this.options.writeBehindFallbackMs ?? FLUSH_FALLBACK_MS) : 0,
     );
     this.fallback.unref();
   }

@@ -11,9 +11,9 @@
  * statements, not the rows, were most of the database's time (issue 14). A reservation is one
  * statement per page, and its starts ride in a commit that runs anyway.
  *
- * How many: what the slots ask for, plus a prefetch of at most PREFETCH_MS of work at the queue's
- * measured run time (none until a run time is known, none for slow actions), so a node never
- * sits on rows another node could run. Rows not taken within UNTAKEN_MS are given back.
+ * How many: what the slots ask for, plus a prefetch of at most PREFETCH_MS of work at the pace
+ * this node's slots take the queue's actions (none until measured, none for slow actions), so a
+ * node never sits on rows another node could run. Rows not taken within UNTAKEN_MS go back.
  *
  * Never one action twice: a row is reserved under its lock from owner NULL only, and started
  * only by its owner. A reservation held by a node that dies is cleared by recoverExpired.
@@ -25,6 +25,8 @@ import type { Read } from './reads.js';
 const MAX_PAGE = 64;
 const PREFETCH_MS = 20;
 const UNTAKEN_MS = 500;
+/** A gap between takes counts as this at most (an idle queue is not a slow one). */
+const IDLE_MS = 1_000;
 
 interface Buffered {
   readonly row: StartRow;
@@ -42,8 +44,9 @@ interface QueueBuffer {
   rows: Buffered[];
   waiters: Waiter[];
   fetching: boolean;
-  /** Mean run time of this queue's actions on this node (ms), once measured. */
-  runMs: number | undefined;
+  /** Mean time between two actions taken from this queue on this node (ms), once measured. */
+  perTakeMs: number | undefined;
+  lastTakeAt: number | undefined;
 }
 
 export class Reservations {
@@ -68,12 +71,6 @@ export class Reservations {
       q.waiters.push({ max, now, resolve, reject });
       if (!q.fetching) void this.fetch(queue, q);
     });
-  }
-
-  /** A run of `queue` took `ms`: sizes the prefetch. */
-  observeRun(queue: string, ms: number): void {
-    const q = this.buffer(queue);
-    q.runMs = q.runMs === undefined ? ms : q.runMs * 0.9 + ms * 0.1;
   }
 
   /**
@@ -108,17 +105,30 @@ export class Reservations {
 
   private buffer(queue: string): QueueBuffer {
     let q = this.queues.get(queue);
-    if (!q) this.queues.set(queue, (q = { rows: [], waiters: [], fetching: false, runMs: undefined }));
+    if (!q) this.queues.set(queue, (q = { rows: [], waiters: [], fetching: false, perTakeMs: undefined, lastTakeAt: undefined }));
     return q;
   }
 
   private hand(queue: string, q: QueueBuffer, max: number, now: number): ActionRecord[] {
-    return q.rows.splice(0, max).map((b) => ({ ...startedRecord(queue, now, b.row, b.row[5] + 1), owner: this.node }));
+    const records = q.rows.splice(0, max).map((b) => ({ ...startedRecord(queue, now, b.row, b.row[5] + 1), owner: this.node }));
+    if (records.length > 0) this.observeTakes(q, records.length);
+    return records;
   }
 
+  /** The queue's pace on this node: how fast its slots take what they are given. */
+  private observeTakes(q: QueueBuffer, count: number): void {
+    const at = Date.now();
+    if (q.lastTakeAt !== undefined) {
+      const each = Math.min(at - q.lastTakeAt, IDLE_MS) / count;
+      q.perTakeMs = q.perTakeMs === undefined ? each : q.perTakeMs * 0.7 + each * 0.3;
+    }
+    q.lastTakeAt = at;
+  }
+
+  /** Rows beyond what the slots ask for: PREFETCH_MS of work at the queue's pace (none until known). */
   private prefetch(q: QueueBuffer): number {
-    if (q.runMs === undefined) return 0;
-    return Math.floor(PREFETCH_MS / Math.max(q.runMs, PREFETCH_MS / MAX_PAGE));
+    if (q.perTakeMs === undefined) return 0;
+    return Math.floor(PREFETCH_MS / Math.max(q.perTakeMs, PREFETCH_MS / MAX_PAGE));
   }
 
   /**

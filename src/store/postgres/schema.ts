@@ -103,6 +103,44 @@ const MIGRATIONS: readonly Migration[] = [
       DROP INDEX actions_claim;
       CREATE INDEX actions_claim ON actions (queue, priority DESC, id) WHERE status = 'Queued' AND owner IS NULL;
       CREATE INDEX actions_reserved ON actions (owner) WHERE status = 'Queued' AND owner IS NOT NULL;
+
+      -- The queue-event state machine (events/queue-state.ts nextQueueEvent, idol-reference.md §3.3)
+      -- over the n steps of a queue shrinking by n starts from size, for the one-statement commit
+      -- (fast-commit.ts). Returns the events fired, in order. A rule of NULL max fires none. Starts
+      -- only shrink a queue, so QueueFull and QueueFilling cannot fire unless the thresholds changed
+      -- since the last step, and QueueEmptying only at emptying_at; anything else raises TQ001 and
+      -- the commit is made again step by step (commit-batch.ts), where the planner decides.
+      CREATE FUNCTION tocsin_drain(size int, n int, max int, filling float8, emptying float8, emptying_at int, last text)
+        RETURNS text[] LANGUAGE plpgsql IMMUTABLE AS $fn$
+      DECLARE
+        fired text[] := '{}';
+        s int;
+        t text;
+      BEGIN
+        IF max IS NULL THEN RETURN fired; END IF;
+        FOR k IN 1..n LOOP
+          s := size - k;
+          t := NULL;
+          IF s >= max THEN
+            IF last <> 'QueueFull' THEN t := 'QueueFull'; END IF;
+          ELSIF s = 0 THEN
+            IF last <> 'QueueEmpty' THEN t := 'QueueEmpty'; END IF;
+          ELSIF s > filling * max AND last IN ('QueueEmpty', 'QueueEmptying') THEN
+            t := 'QueueFilling';
+          ELSIF s < emptying * max AND last IN ('QueueFull', 'QueueFilling') THEN
+            t := 'QueueEmptying';
+          END IF;
+          IF t IS NOT NULL THEN
+            IF t IN ('QueueFull', 'QueueFilling') OR (t = 'QueueEmptying' AND s <> emptying_at) THEN
+              RAISE EXCEPTION 'tocsin_drain: % at size % is not a start''s event', t, s USING ERRCODE = 'TQ001';
+            END IF;
+            fired := fired || t;
+            last := t;
+          END IF;
+        END LOOP;
+        RETURN fired;
+      END
+      $fn$;
     `,
   },
 ];
