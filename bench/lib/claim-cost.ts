@@ -7,11 +7,12 @@
  * `round`, the sizes' rounds interleaved (small, large, large, small, ...) so that both sizes are
  * measured in the same minutes of a shared box; between a size's rounds (not timed) `round` new
  * actions are enqueued through `store.commit`, so its waiting count stays between
- * `waiting - round` and `waiting`. No event handlers: the claim alone (on PostgreSQL its
- * transaction: queue row lock, UPDATE ... SKIP LOCKED, queue size).
+ * `waiting - round` and `waiting`. No event handlers: the claim alone.
  *
- * SQLite's claim is a local one (memory, its start written behind by a later commit); a round ends
- * with a read, which writes what is behind first, so each round pays for its starts.
+ * SQLite's claim is a local one (memory, its start written behind by a later commit); PostgreSQL's
+ * takes from a page of rows reserved by one UPDATE ... SKIP LOCKED, its start written behind too
+ * (src/store/postgres/reservations.ts). A round ends with a read, which writes what is behind
+ * first, so each round pays for its starts.
  *
  * Checked, outside the timing: the store's waiting count (queueCounts) before and after, and on
  * PostgreSQL that `queues.size` equals the Queued rows (the cluster-wide size the claims keep).
@@ -153,8 +154,9 @@ async function timeRound(x: Subject, round: number, first: boolean): Promise<voi
     x.samples.push(performance.now() - t);
     if (got.length !== 1) x.allGotOne = false;
   }
-  // SQLite: a read writes what is behind (the round's starts) first; a cheap one, by token.
-  if (!x.store.capabilities.shared) await x.store.getAction('bench-1');
+  // Both stores write starts behind (SQLite's local claims, PostgreSQL's reservations): a read
+  // writes them first, so each round pays for its starts; a cheap one, by token.
+  await x.store.getAction('bench-1');
   x.totalMs += performance.now() - t0;
 }
 
