@@ -38,6 +38,8 @@ import { queueInfoAction } from './actions/queue-info.js';
 import { getStatusAction, getVersionAction } from './actions/server-info.js';
 import { RetentionPurger } from './queue/retention.js';
 import { createConsole, isConsolePath } from './console/console-server.js';
+import { TocsinMetrics } from './metrics/metrics.js';
+import { createMetricsEndpoint, isMetricsPath } from './metrics/metrics-endpoint.js';
 
 export interface StartOptions {
   /** The config file (IDOL-style). */
@@ -63,6 +65,8 @@ export interface RunningServer {
   readonly node: string;
   readonly events: DeliveryEngine;
   readonly log: Logger;
+  /** The `/metrics` registry; library users may register metrics of their own on `metrics.registry`. */
+  readonly metrics: TocsinMetrics;
   close(): Promise<void>;
 }
 
@@ -159,9 +163,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
     throw e;
   }
+  const registered = registeredActions(settings, code);
+  const metrics = new TocsinMetrics({
+    queues: () => registered.map((r) => ({ name: r.settings.name, maxThreads: r.settings.maxThreads, maxQueueSize: r.settings.maxQueueSize })),
+    queueCounts: (queue) => store.queueCounts(queue),
+    eventCounts: () => store.eventCounts(),
+  });
   const scheduler = new Scheduler({
     store,
-    actions: registeredActions(settings, code),
+    actions: registered,
     tokenHost: tokenHost(settings.server.host),
     tokenPort: port,
     node,
@@ -169,8 +179,20 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     params: (pairs) => new AciParams(pairs),
     pollMs: settings.actions.pollIntervalMs,
     leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
+    onCommit: (seconds) => metrics.commitTook(seconds),
   });
-  engine = new DeliveryEngine({ outbox: store, node, handlers, log, pollMs: settings.actions.pollIntervalMs, leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs });
+  scheduler.onSubmitted((record) => metrics.actionSubmitted(record));
+  scheduler.onStarted((record) => metrics.actionStarted(record));
+  scheduler.onSettled((record) => metrics.actionSettled(record));
+  engine = new DeliveryEngine({
+    outbox: store,
+    node,
+    handlers,
+    log,
+    pollMs: settings.actions.pollIntervalMs,
+    leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
+    onAttempt: (attempt) => metrics.deliveryAttempt(attempt),
+  });
   const startedAt = Date.now();
   const events = engine;
   const actions = new ActionTable()
@@ -195,7 +217,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     stopping: () => stopping,
   });
   const webConsole = createConsole({ actions, scheduler, store, handlers: handlerNames, authorize, log, node });
-  aci = (req, res) => (isConsolePath(req.url) ? webConsole.handle(req, res) : aciHandler(req, res));
+  const metricsEndpoint = createMetricsEndpoint(metrics, authorize, log);
+  aci = (req, res) => {
+    if (isConsolePath(req.url)) return webConsole.handle(req, res);
+    if (isMetricsPath(req.url)) return metricsEndpoint(req, res);
+    return aciHandler(req, res);
+  };
   // Before any event is delivered: events of a section renamed only in case are its own.
   for (const h of handlers.values()) {
     const adopted = await store.adoptHandlerEvents(h.name);
@@ -220,6 +247,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     node,
     events,
     log,
+    metrics,
     close() {
       stopping = true;
       return (closing ??= stop());
