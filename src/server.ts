@@ -28,6 +28,7 @@ import { httpTimeoutOptions } from './aci/http-timeouts.js';
 import { installHttpGuards } from './aci/http-guards.js';
 import { maxHeaderBytes } from './config/read-request-limits.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
+import { logActionLifecycle } from './queue/lifecycle-log.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
 import { openStore } from './store/open-store.js';
 import { nodeName } from './config/node-name.js';
@@ -50,7 +51,10 @@ export interface StartOptions {
   readonly handlers?: readonly HandlerFactory[];
   /** Overrides `[Server] Port` (0 = any free port). */
   readonly port?: number;
+  /** Log here instead of to `[Logging] LogFile` or stderr (LogLevel then does not apply). */
   readonly logger?: Logger;
+  /** Human-readable log lines (pino-pretty) instead of JSON: `tocsin serve --pretty`. */
+  readonly prettyLogs?: boolean;
 }
 
 export interface RunningServer {
@@ -136,11 +140,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const code = options.actions ?? [];
-  const bootLog = options.logger ?? createLogger();
+  const pretty = options.prettyLogs === true;
+  const bootLog = options.logger ?? createLogger({ pretty });
   let engine: DeliveryEngine | undefined;
   const { loaded, handlers } = prepareOrThrow(options, (section, l) => handlerContext(section, l, bootLog, () => engine), bootLog);
   const { settings } = loaded;
-  const log = options.logger ?? createLogger({ level: settings.server.logLevel });
+  const logFile = settings.logging.file;
+  const log = options.logger ?? createLogger({ level: settings.logging.level, pretty, ...(logFile !== undefined ? { file: logFile } : {}) });
   const tls = settings.server.sslConfig ? readServerTls(loaded, settings.server.sslConfig) : undefined;
   // Until everything is up (tokens need the port), requests get a 503.
   let aci: AciRequestHandler = (_req, res) => res.writeHead(503).end();
@@ -181,6 +187,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
     onCommit: (seconds) => metrics.commitTook(seconds),
   });
+  logActionLifecycle(scheduler, log);
   scheduler.onSubmitted((record) => metrics.actionSubmitted(record));
   scheduler.onStarted((record) => metrics.actionStarted(record));
   scheduler.onSettled((record) => metrics.actionSettled(record));

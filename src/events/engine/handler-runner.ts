@@ -295,13 +295,13 @@ export class HandlerRunner {
       this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'retry', attempts, nextAttemptAt, error: message });
       this.o.onAttempt?.({ handler: this.o.name, result: 'retry', createdAt: row.createdAt, now: this.o.clock() });
       this.chains.get(key)![0] = { ...row, attempts, nextAttemptAt, lastError: message };
-      this.o.log.warn('event delivery failed; will retry', { handler: this.o.name, event: row.eventId, type: row.type, attempt: attempts, retryInMs: wait, error: message });
+      this.o.log.warn('event delivery failed; will retry', { handler: this.o.name, eventId: row.eventId, token: row.token, type: row.type, attempt: attempts, retryInMs: wait, error: message });
       this.scheduleHead(key, nextAttemptAt);
       return;
     }
     this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'failed', attempts, error: message });
     this.o.onAttempt?.({ handler: this.o.name, result: 'failed', createdAt: row.createdAt, now: this.o.clock() });
-    this.o.log.error('event delivery failed for good; kept as failed (EventInfo can redeliver it)', { handler: this.o.name, event: row.eventId, type: row.type, attempts, error: message });
+    this.o.log.error('event delivery failed for good; kept as failed (EventInfo can redeliver it)', { handler: this.o.name, eventId: row.eventId, token: row.token, type: row.type, attempts, error: message });
     this.advance(key);
   }
 
