@@ -49,6 +49,22 @@ const STORED_STATUSES = [
   ['stopped', 'Stopped'],
 ] as const satisfies readonly (readonly [keyof QueueCounts, string])[];
 
+let processMetrics: Registry | undefined;
+
+/**
+ * Node's default metrics (CPU, memory, event-loop lag, GC) describe the process, not a server:
+ * collected once per process, from its first scrape. Each collection starts an event-loop delay
+ * monitor and a GC observer that are never stopped, so one per server would pile up in a process
+ * that starts many servers (the test suite starts hundreds).
+ */
+function processRegistry(): Registry {
+  if (!processMetrics) {
+    processMetrics = new Registry();
+    collectDefaultMetrics({ register: processMetrics });
+  }
+  return processMetrics;
+}
+
 export class TocsinMetrics {
   readonly registry = new Registry();
   private readonly submitted = new Counter({ name: 'tocsin_actions_submitted_total', help: 'Actions queued on this node (submissions and Duplicate)', labelNames: ['queue'], registers: [this.registry] });
@@ -68,9 +84,7 @@ export class TocsinMetrics {
   private readonly stored = new Gauge({ name: 'tocsin_actions', help: 'Actions held in the store, by status (finished ones until FinishedActionRetention)', labelNames: ['queue', 'status'], registers: [this.registry] });
   private readonly events = new Gauge({ name: 'tocsin_events', help: 'Events held in the store, by handler section and state (pending, delivered, failed)', labelNames: ['handler', 'state'], registers: [this.registry] });
 
-  constructor(private readonly source: MetricsSource) {
-    collectDefaultMetrics({ register: this.registry });
-  }
+  constructor(private readonly source: MetricsSource) {}
 
   actionSubmitted(record: ActionRecord): void {
     this.submitted.inc({ queue: record.queue });
@@ -105,7 +119,8 @@ export class TocsinMetrics {
    */
   async scrape(): Promise<string> {
     await (this.reading ??= this.readGauges().finally(() => (this.reading = undefined)));
-    return this.registry.metrics();
+    const [own, node] = await Promise.all([this.registry.metrics(), processRegistry().metrics()]);
+    return (own.endsWith('\n') ? own : own + '\n') + node;
   }
 
   get contentType(): string {
