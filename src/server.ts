@@ -191,6 +191,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   scheduler.onSubmitted((record) => metrics.actionSubmitted(record));
   scheduler.onStarted((record) => metrics.actionStarted(record));
   scheduler.onSettled((record) => metrics.actionSettled(record));
+  scheduler.onCancelled((record) => metrics.actionCancelled(record));
   engine = new DeliveryEngine({
     outbox: store,
     node,

@@ -69,7 +69,7 @@ export class TocsinMetrics {
   readonly registry = new Registry();
   private readonly submitted = new Counter({ name: 'tocsin_actions_submitted_total', help: 'Actions queued on this node (submissions and Duplicate)', labelNames: ['queue'], registers: [this.registry] });
   private readonly started = new Counter({ name: 'tocsin_actions_started_total', help: 'Runs started on this node (a run again after a restart counts again)', labelNames: ['queue'], registers: [this.registry] });
-  private readonly finished = new Counter({ name: 'tocsin_actions_finished_total', help: 'Runs ended on this node, by final status (Finished, Error, Stopped)', labelNames: ['queue', 'status'], registers: [this.registry] });
+  private readonly finished = new Counter({ name: 'tocsin_actions_finished_total', help: 'Actions ended on this node, by final status: runs (Finished, Error, Stopped) and cancellations (Cancelled)', labelNames: ['queue', 'status'], registers: [this.registry] });
   private readonly duration = new Histogram({ name: 'tocsin_action_duration_seconds', help: 'Run time of an action, start to end', labelNames: ['queue', 'status'], buckets: RUN_BUCKETS, registers: [this.registry] });
   private readonly queueWait = new Histogram({ name: 'tocsin_action_queue_seconds', help: 'Time an action waited in its queue, submission to start', labelNames: ['queue'], buckets: WAIT_BUCKETS, registers: [this.registry] });
   private readonly attempts = new Counter({ name: 'tocsin_event_delivery_attempts_total', help: 'Delivery attempts by handler section and result (delivered, retry, failed)', labelNames: ['handler', 'result'], registers: [this.registry] });
@@ -99,6 +99,11 @@ export class TocsinMetrics {
     const labels = { queue: record.queue, status: record.status };
     this.finished.inc(labels);
     if (record.startedAt !== undefined && record.endedAt !== undefined) this.duration.observe(labels, Math.max(0, record.endedAt - record.startedAt) / 1000);
+  }
+
+  /** A waiting action cancelled: it ends without a run (no duration). */
+  actionCancelled(record: ActionRecord): void {
+    this.finished.inc({ queue: record.queue, status: 'Cancelled' });
   }
 
   deliveryAttempt(attempt: DeliveryAttempt): void {

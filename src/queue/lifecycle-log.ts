@@ -1,6 +1,6 @@
 /**
  * Debug lines for each step of every action (`[Logging] LogLevel=debug`): queued, started,
- * ended, each with its token, so one token's story greps out of the log. Costs a level check per
+ * ended (or cancelled), each with its token, so one token's story greps out of the log. Costs a level check per
  * step at info and above.
  */
 import type { Logger } from '../common/logger.js';
@@ -14,6 +14,7 @@ export function logActionLifecycle(scheduler: Scheduler, log: Logger): () => voi
     scheduler.onSubmitted((r) => line('action queued', r, { priority: r.priority })),
     scheduler.onStarted((r) => line('action started', r, { attempt: r.attempts })),
     scheduler.onSettled((r) => line('action ended', r, { status: r.status, ...(r.error !== undefined ? { error: r.error } : {}) })),
+    scheduler.onCancelled((r) => line('action cancelled', r)),
   ];
   return () => off.forEach((f) => f());
 }

@@ -67,6 +67,7 @@ export class Scheduler {
   private readonly settledListeners = new Set<(record: ActionRecord) => void>();
   private readonly startedListeners = new Set<(record: ActionRecord) => void>();
   private readonly submittedListeners = new Set<(record: ActionRecord) => void>();
+  private readonly cancelledListeners = new Set<(record: ActionRecord) => void>();
   private readonly clock: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
@@ -141,6 +142,22 @@ export class Scheduler {
     const now = this.clock();
     const token = createToken(this.options.tokenHost, this.options.tokenPort, settings.name, now);
     return { token, queue: settings.name, priority, params, queuedAt: now, maxQueueSize: settings.maxQueueSize };
+  }
+
+  /**
+   * Cancel a waiting action (QueueAction=Cancel): its final record, or undefined when it was not
+   * waiting. No event fires (decisions.md "Events"); onCancelled listeners are told.
+   */
+  async cancel(token: string, now: number = this.clock()): Promise<ActionRecord | undefined> {
+    const cancelled = await this.options.store.cancel(token, now);
+    if (cancelled) for (const l of this.cancelledListeners) l(cancelled);
+    return cancelled;
+  }
+
+  /** Called with every action cancelled through this node, once durable. */
+  onCancelled(listener: (record: ActionRecord) => void): () => void {
+    this.cancelledListeners.add(listener);
+    return () => this.cancelledListeners.delete(listener);
   }
 
   /** Ask a running action to stop: locally at once, and through the store for other nodes. */

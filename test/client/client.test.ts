@@ -143,6 +143,9 @@ test('createEventReceiver() drops a duplicate by event id and refuses a bad sign
     const forged = signatureHeaders(decodeSigningSecret('whsec_' + Buffer.from('another secret').toString('base64'))!, 'ev-2', document);
     assert.equal((await post(forged)).status, 401);
     assert.equal((await post({})).status, 401, 'unsigned');
+    const notEvent = '<autnresponse><response>SUCCESS</response></autnresponse>';
+    const bad = await fetch(listening.url, { method: 'POST', body: notEvent, headers: signatureHeaders(decodeSigningSecret(SECRET)!, 'x', notEvent) });
+    assert.equal(bad.status, 400, 'signed, but not an event document');
     assert.deepEqual(handled, ['ev-1']);
   } finally {
     await listening.close();

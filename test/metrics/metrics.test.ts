@@ -86,11 +86,19 @@ test('counters, histograms and gauges at /metrics move with the work; Node proce
 
     // A paused queue holds new work: depth and the paused flag follow the store.
     await s.client.call('QueueInfo', { QueueName: 'Sleep', QueueAction: 'Pause' });
-    await s.client.send('Sleep', { Seconds: '0' });
+    const waiting = await s.client.send('Sleep', { Seconds: '0' });
     const paused = await scrape(s.url);
     assert.equal(value(paused.values, 'tocsin_queue_paused{queue="Sleep"}'), 1);
     assert.equal(value(paused.values, 'tocsin_queue_depth{queue="Sleep"}'), 1);
     assert.equal(value(paused.values, 'tocsin_actions_submitted_total{queue="Sleep"}'), 4);
+
+    // A cancellation ends an action without a run: counted as Cancelled, with no duration.
+    await s.client.call('QueueInfo', { QueueName: 'Sleep', QueueAction: 'Cancel', Token: waiting });
+    const cancelled = await scrape(s.url);
+    assert.equal(value(cancelled.values, 'tocsin_actions_finished_total{queue="Sleep",status="Cancelled"}'), 1);
+    assert.equal(value(cancelled.values, 'tocsin_action_duration_seconds_count{queue="Sleep",status="Cancelled"}'), 0);
+    assert.equal(value(cancelled.values, 'tocsin_actions{queue="Sleep",status="Cancelled"}'), 1);
+    assert.equal(value(cancelled.values, 'tocsin_queue_depth{queue="Sleep"}'), 0);
   } finally {
     await s.close();
   }
