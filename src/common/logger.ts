@@ -95,17 +95,39 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     },
     destination(options),
   );
-  return wrap(options.fields ? root.child(options.fields) : root);
+  return options.fields ? wrap(root.child(options.fields), options.fields) : wrap(root);
 }
 
-function wrap(p: PinoLogger): Logger {
+function wrap(p: PinoLogger, bound: LogFields = {}): Logger {
   const at =
     (level: LogLevel) =>
     (message: string, fields?: LogFields): void => {
       if (fields === undefined) p[level](message);
-      else p[level](fields, message);
+      else p[level](withoutBound(fields, bound), message);
     };
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (fields) => wrap(p.child(fields)) };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (fields) => wrap(p.child(fields), { ...bound, ...fields }),
+  };
+}
+
+/**
+ * pino writes a child's fields and a line's fields side by side, so a key in both (a handler's
+ * logger given `handler` again) would appear twice in the JSON; the line's copy is dropped when it
+ * says the same.
+ */
+function withoutBound(fields: LogFields, bound: LogFields): LogFields {
+  let out: LogFields | undefined;
+  for (const key in fields) {
+    if (key in bound && bound[key] === fields[key]) {
+      out ??= { ...fields };
+      delete out[key];
+    }
+  }
+  return out ?? fields;
 }
 
 /** A logger that drops everything (library use without logs). */

@@ -77,6 +77,10 @@ test('delivery failures name the event id and the token; secrets in fields are r
   }
 
   const log = createMemoryLogger();
+  log.child({ handler: 'Hook' }).info('same field again', { handler: 'Hook', token: 't1' });
+  const again = log.lines.pop()!;
+  assert.equal(again.match(/"handler":/g)?.length, 1, `one handler field: ${again}`);
+  assert.equal((JSON.parse(again) as Line)['token'], 't1');
   log.child({ handler: 'Hook' }).warn('connecting', { url: 'http://x', BasicPassword: 'hunter2', proxy: { password: 'swordfish' }, connectionString: 'postgres://u:pw@db/x' });
   const [line] = parse(log.lines);
   assert.equal(line!['BasicPassword'], '[redacted]');
