@@ -11,15 +11,15 @@
  * | 400 / 413 | not an event document / larger than maxBodyBytes | fails at once |
  * | 500 | `onEvent` threw | retries (RetryInterval), so nothing is lost |
  *
- * An id is remembered only once `onEvent` resolved: an event whose handling failed is handled
- * again when redelivered. A duplicate that arrives while the first copy is being handled waits
- * for it and shares its answer.
+ * Duplicates are dropped by event id (once-per-id.ts): an id is remembered only once `onEvent`
+ * resolved, so an event whose handling failed is handled again when redelivered.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorText } from '../common/errors.js';
 import { verifyWebhookSignature } from '../events/handlers/http/signing.js';
 import { parseEventDocument, type TocsinEvent } from './event.js';
+import { OncePerId } from './once-per-id.js';
 
 export interface EventReceiverOptions {
   /** Handles one event; throw (or reject) to have Tocsin deliver it again later. */
@@ -58,37 +58,8 @@ const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 class TooLarge extends Error {}
 
 export function createEventReceiver(options: EventReceiverOptions): EventReceiver {
-  const remember = options.rememberIds ?? DEFAULT_REMEMBER;
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  /** Handled ids, oldest first (a Map keeps insertion order). */
-  const handled = new Map<string, true>();
-  const inFlight = new Map<string, Promise<void>>();
-  let duplicates = 0;
-
-  function markHandled(id: string): void {
-    handled.set(id, true);
-    if (handled.size > remember) handled.delete(handled.keys().next().value!);
-  }
-
-  async function handleOnce(event: TocsinEvent): Promise<void> {
-    if (handled.has(event.id)) {
-      duplicates++;
-      return;
-    }
-    const running = inFlight.get(event.id);
-    if (running) {
-      duplicates++;
-      return running;
-    }
-    const run = (async () => options.onEvent(event))();
-    inFlight.set(event.id, run);
-    try {
-      await run;
-      markHandled(event.id);
-    } finally {
-      inFlight.delete(event.id);
-    }
-  }
+  const once = new OncePerId(options.rememberIds ?? DEFAULT_REMEMBER);
 
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') return answer(res, 405, 'Events are POSTed');
@@ -110,7 +81,7 @@ export function createEventReceiver(options: EventReceiverOptions): EventReceive
       return answer(res, 400, errorText(e));
     }
     try {
-      await handleOnce(event);
+      await once.run(event.id, () => options.onEvent(event));
     } catch (e) {
       return answer(res, 500, `The receiver failed to handle event ${event.id}: ${errorText(e)}`);
     }
@@ -127,27 +98,29 @@ export function createEventReceiver(options: EventReceiverOptions): EventReceive
   return {
     handle,
     get duplicates() {
-      return duplicates;
+      return once.duplicates;
     },
-    listen(port = 0, host = '127.0.0.1') {
-      const server = createServer(handle);
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          const address = server.address() as AddressInfo;
-          const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
-          resolve({
-            url: `http://${shown}:${address.port}/`,
-            close: () =>
-              new Promise<void>((done) => {
-                server.close(() => done());
-                server.closeIdleConnections();
-              }),
-          });
-        });
-      });
-    },
+    listen: (port = 0, host = '127.0.0.1') => listenOn(handle, port, host),
   };
+}
+
+function listenOn(handle: (req: IncomingMessage, res: ServerResponse) => void, port: number, host: string): Promise<ListeningReceiver> {
+  const server = createServer(handle);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
+      resolve({
+        url: `http://${shown}:${address.port}/`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      });
+    });
+  });
 }
 
 async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
