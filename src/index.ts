@@ -24,7 +24,21 @@ export {
 } from './events/handler.js';
 export type { SectionReader } from './config/types.js';
 export { verifyWebhookSignature } from './events/handlers/http/signing.js';
-export { AciClient, AciClientError } from './cli/client.js';
+export { AciClient, type ActionStatusRecord } from './client/aci-client.js';
+export { WaitTimeoutError, type WaitOptions } from './client/wait.js';
+export {
+  AciClientError,
+  AciRequestError,
+  AciAccessDeniedError,
+  AciNotFoundError,
+  AciStateError,
+  AciUnavailableError,
+  AciServerError,
+  type AciErrorInfo,
+} from './client/errors.js';
+export { createEventReceiver, type EventReceiver, type EventReceiverOptions, type ListeningReceiver } from './client/event-receiver.js';
+export { parseEventDocument, type TocsinEvent, type ActionEvent, type QueueEvent } from './client/event.js';
+export { TocsinMetrics } from './metrics/metrics.js';
 export { TocsinError, ERROR_CATALOGUE, type ErrorCode } from './common/errors.js';
 export { createLogger, silentLogger, type Logger } from './common/logger.js';
 export { el, parent, repeating, type XElement } from './common/xnode.js';

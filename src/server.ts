@@ -28,6 +28,7 @@ import { httpTimeoutOptions } from './aci/http-timeouts.js';
 import { installHttpGuards } from './aci/http-guards.js';
 import { maxHeaderBytes } from './config/read-request-limits.js';
 import { Scheduler, type RegisteredAction } from './queue/scheduler.js';
+import { logActionLifecycle } from './queue/lifecycle-log.js';
 import type { AsyncActionDefinition } from './queue/action-definition.js';
 import { openStore } from './store/open-store.js';
 import { nodeName } from './config/node-name.js';
@@ -38,6 +39,8 @@ import { queueInfoAction } from './actions/queue-info.js';
 import { getStatusAction, getVersionAction } from './actions/server-info.js';
 import { RetentionPurger } from './queue/retention.js';
 import { createConsole, isConsolePath } from './console/console-server.js';
+import { TocsinMetrics } from './metrics/metrics.js';
+import { createMetricsEndpoint, isMetricsPath } from './metrics/metrics-endpoint.js';
 
 export interface StartOptions {
   /** The config file (IDOL-style). */
@@ -48,7 +51,10 @@ export interface StartOptions {
   readonly handlers?: readonly HandlerFactory[];
   /** Overrides `[Server] Port` (0 = any free port). */
   readonly port?: number;
+  /** Log here instead of to `[Logging] LogFile` or stderr (LogLevel then does not apply). */
   readonly logger?: Logger;
+  /** Human-readable log lines (pino-pretty) instead of JSON: `tocsin serve --pretty`. */
+  readonly prettyLogs?: boolean;
 }
 
 export interface RunningServer {
@@ -63,6 +69,8 @@ export interface RunningServer {
   readonly node: string;
   readonly events: DeliveryEngine;
   readonly log: Logger;
+  /** The `/metrics` registry; library users may register metrics of their own on `metrics.registry`. */
+  readonly metrics: TocsinMetrics;
   close(): Promise<void>;
 }
 
@@ -132,11 +140,13 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const code = options.actions ?? [];
-  const bootLog = options.logger ?? createLogger();
+  const pretty = options.prettyLogs === true;
+  const bootLog = options.logger ?? createLogger({ pretty });
   let engine: DeliveryEngine | undefined;
   const { loaded, handlers } = prepareOrThrow(options, (section, l) => handlerContext(section, l, bootLog, () => engine), bootLog);
   const { settings } = loaded;
-  const log = options.logger ?? createLogger({ level: settings.server.logLevel });
+  const logFile = settings.logging.file;
+  const log = options.logger ?? createLogger({ level: settings.logging.level, pretty, ...(logFile !== undefined ? { file: logFile } : {}) });
   const tls = settings.server.sslConfig ? readServerTls(loaded, settings.server.sslConfig) : undefined;
   // Until everything is up (tokens need the port), requests get a 503.
   let aci: AciRequestHandler = (_req, res) => res.writeHead(503).end();
@@ -159,9 +169,15 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     for (const h of handlers.values()) await h.handler.close().catch(() => undefined);
     throw e;
   }
+  const registered = registeredActions(settings, code);
+  const metrics = new TocsinMetrics({
+    queues: () => registered.map((r) => ({ name: r.settings.name, maxThreads: r.settings.maxThreads, maxQueueSize: r.settings.maxQueueSize })),
+    queueCounts: (queue) => store.queueCounts(queue),
+    eventCounts: () => store.eventCounts(),
+  });
   const scheduler = new Scheduler({
     store,
-    actions: registeredActions(settings, code),
+    actions: registered,
     tokenHost: tokenHost(settings.server.host),
     tokenPort: port,
     node,
@@ -169,8 +185,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     params: (pairs) => new AciParams(pairs),
     pollMs: settings.actions.pollIntervalMs,
     leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
+    onCommit: (seconds) => metrics.commitTook(seconds),
   });
-  engine = new DeliveryEngine({ outbox: store, node, handlers, log, pollMs: settings.actions.pollIntervalMs, leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs });
+  logActionLifecycle(scheduler, log);
+  scheduler.onSubmitted((record) => metrics.actionSubmitted(record));
+  scheduler.onStarted((record) => metrics.actionStarted(record));
+  scheduler.onSettled((record) => metrics.actionSettled(record));
+  scheduler.onCancelled((record) => metrics.actionCancelled(record));
+  engine = new DeliveryEngine({
+    outbox: store,
+    node,
+    handlers,
+    log,
+    pollMs: settings.actions.pollIntervalMs,
+    leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
+    onAttempt: (attempt) => metrics.deliveryAttempt(attempt),
+  });
   const startedAt = Date.now();
   const events = engine;
   const actions = new ActionTable()
@@ -195,7 +225,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     stopping: () => stopping,
   });
   const webConsole = createConsole({ actions, scheduler, store, handlers: handlerNames, authorize, log, node });
-  aci = (req, res) => (isConsolePath(req.url) ? webConsole.handle(req, res) : aciHandler(req, res));
+  const metricsEndpoint = createMetricsEndpoint(metrics, authorize, log);
+  aci = (req, res) => {
+    if (isConsolePath(req.url)) return webConsole.handle(req, res);
+    if (isMetricsPath(req.url)) return metricsEndpoint(req, res);
+    return aciHandler(req, res);
+  };
   // Before any event is delivered: events of a section renamed only in case are its own.
   for (const h of handlers.values()) {
     const adopted = await store.adoptHandlerEvents(h.name);
@@ -220,6 +255,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     node,
     events,
     log,
+    metrics,
     close() {
       stopping = true;
       return (closing ??= stop());

@@ -56,7 +56,7 @@ const getStatus: QueueActionHandler = async (q) => {
 
 const cancel: QueueActionHandler = async (q) => {
   const record = await findToken(q, true);
-  const cancelled = await q.deps.store.cancel(record.token, q.deps.clock());
+  const cancelled = await q.deps.scheduler.cancel(record.token, q.deps.clock());
   if (!cancelled) throw conflict(record, 'cancel (only a queued action can be cancelled; use QueueAction=Stop for a running one)');
   return tokenStatus(cancelled);
 };

@@ -1,9 +1,11 @@
 /**
- * The client verbs: `send`, `status`, `wait`. They talk ACI over HTTP like any client would.
+ * The client verbs: `send`, `status`, `wait`. They use the exported client (src/client) like any
+ * application would.
  */
-import { TocsinError } from '../common/errors.js';
-import { AciClient } from './client.js';
-import { FINAL_STATUSES, type ActionStatus } from '../queue/record.js';
+import { TocsinError, isTocsinError } from '../common/errors.js';
+import { AciClient } from '../client/aci-client.js';
+import { WaitTimeoutError } from '../client/wait.js';
+import { progressView } from './progress.js';
 
 const out = (line: string) => process.stdout.write(line + '\n');
 
@@ -26,32 +28,25 @@ export async function statusVerb(server: string, token: string): Promise<void> {
   out(JSON.stringify(await new AciClient(server).status(token), null, 2));
 }
 
-function progressText(record: Record<string, unknown>): string {
-  const progress = record['progress'] as Record<string, string> | undefined;
-  const percent = progress ? ` ${progress['percent']}%${progress['stage'] ? ` (${progress['stage']})` : ''}` : '';
-  return `${record['status']}${percent}`;
-}
-
-/** Polls GetStatus, printing each change; exit code 0 for Finished, 1 for another end, 2 on timeout. */
+/**
+ * Waits with the client's back-off, showing progress (a bar on a terminal, plain lines
+ * otherwise); exit code 0 for Finished, 1 for another end, 2 on timeout.
+ */
 export async function waitVerb(server: string, token: string, timeoutSeconds?: number): Promise<void> {
-  const client = new AciClient(server);
-  const deadline = timeoutSeconds !== undefined ? Date.now() + timeoutSeconds * 1000 : Infinity;
-  let last = '';
-  for (;;) {
-    const record = await client.status(token);
-    const line = progressText(record);
-    if (line !== last) out((last = line));
-    const status = String(record['status']);
-    if (FINAL_STATUSES.has(status as ActionStatus)) {
-      if (record['error']) out(`error: ${String(record['error'])}`);
-      process.exitCode = status === 'Finished' ? 0 : 1;
-      return;
-    }
-    if (Date.now() > deadline) {
-      out(`still ${status} after ${timeoutSeconds} s`);
-      process.exitCode = 2;
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 250));
+  const view = progressView(process.stdout);
+  try {
+    const record = await new AciClient(server).wait(token, {
+      onUpdate: (r) => view.update(r),
+      ...(timeoutSeconds !== undefined ? { timeoutMs: timeoutSeconds * 1000 } : {}),
+    });
+    view.done();
+    if (process.stdout.isTTY) out(record.status);
+    if (record.error) out(`error: ${String(record.error)}`);
+    process.exitCode = record.status === 'Finished' ? 0 : 1;
+  } catch (e) {
+    view.done();
+    if (!isTocsinError(e, 'WAIT_TIMEOUT')) throw e;
+    out(`still ${(e as WaitTimeoutError).record.status} after ${timeoutSeconds} s`);
+    process.exitCode = 2;
   }
 }

@@ -22,7 +22,8 @@ function program(): Command {
     .description('run the server')
     .option('-c, --config <file>', 'config file', 'config/tocsin.cfg')
     .option('-p, --port <port>', 'override [Server] Port', (v) => Number(v))
-    .action(async (o: { config: string; port?: number }) => serve(o.config, o.port));
+    .option('--pretty', 'human-readable log lines (pino-pretty) instead of JSON, for a terminal')
+    .action(async (o: { config: string; port?: number; pretty?: boolean }) => serve(o.config, o.port, o.pretty === true));
 
   cli
     .command('check-config')

@@ -7,8 +7,8 @@
  */
 import { startServer } from '../server.js';
 
-export async function serve(configFile: string, port?: number): Promise<void> {
-  const server = await startServer({ configFile, ...(port !== undefined ? { port } : {}) });
+export async function serve(configFile: string, port?: number, prettyLogs = false): Promise<void> {
+  const server = await startServer({ configFile, prettyLogs, ...(port !== undefined ? { port } : {}) });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

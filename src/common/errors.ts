@@ -67,6 +67,10 @@ export const ERROR_CATALOGUE = {
   MOVE_SOURCE_BUSY: { aciCode: 'ERRORDATASTORE', errorId: 603, summary: 'A Tocsin server is using the source datastore' },
   MOVE_TARGET_NOT_EMPTY: { aciCode: 'ERRORDATASTORE', errorId: 604, summary: 'The target datastore already holds actions' },
 
+  // The client library (src/client)
+  WAIT_TIMEOUT: { aciCode: 'ERRORWAITTIMEOUT', errorId: 700, summary: 'The action did not end within the time waited' },
+  EVENT_SIGNATURE_INVALID: { aciCode: 'ERRORSIGNATURE', errorId: 701, summary: 'The event request is not signed with the shared secret' },
+
   INTERNAL: { aciCode: 'ERRORINTERNAL', errorId: 900, summary: 'Internal error' },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -22,6 +22,7 @@ import type {
 import { readRoles } from './read-roles.js';
 import { readHttpTimeouts } from './read-http-timeouts.js';
 import { readRequestLimits } from './read-request-limits.js';
+import { readLogging } from './read-logging.js';
 
 export interface LoadOptions {
   /** Asynchronous actions defined in code (library API and built-ins other than Sleep). */
@@ -51,6 +52,7 @@ export function loadSettings(file: string, options: LoadOptions = {}): LoadedCon
   };
 
   const server = readServer(section('Server'), dirname(mainFile));
+  const logging = readLogging(section('Logging'), server.logLevel);
   const actionsReader = section('Actions');
   const defaults = readQueueKeys(actionsReader);
   const commands = findCommandSections(doc).map((name) => readCommand(section(name), dirname(mainFile)));
@@ -59,7 +61,7 @@ export function loadSettings(file: string, options: LoadOptions = {}): LoadedCon
   const handlers = readHandlerSections(doc, defaults.events, actions.queues, section);
   canonicaliseHandlerNames(actions.queues as Map<string, ActionQueueSettings>, handlers);
 
-  const settings: Settings = deepFreeze({ file: mainFile, server, actions, roles, handlers });
+  const settings: Settings = deepFreeze({ file: mainFile, server, logging, actions, roles, handlers });
   const reportUnusedSections = () => {
     for (const s of doc.sections.values()) {
       if (used.has(s.name.toLowerCase())) continue;

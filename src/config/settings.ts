@@ -5,6 +5,7 @@
 import type { EventType } from '../events/handler.js';
 import type { HttpTimeoutSettings } from './read-http-timeouts.js';
 import type { RequestLimitSettings } from './read-request-limits.js';
+import type { LoggingSettings } from './read-logging.js';
 
 export interface ServerSettings extends HttpTimeoutSettings, RequestLimitSettings {
   /** `[Server] Port`, default 9000. */
@@ -110,6 +111,8 @@ export interface Settings {
   /** Absolute path of the main config file. */
   readonly file: string;
   readonly server: ServerSettings;
+  /** `[Logging]`: LogLevel (over `[Server] LogLevel`) and LogFile. */
+  readonly logging: LoggingSettings;
   readonly actions: ActionsSettings;
   /** `[AuthorizationRoles]`; empty means the IDOL defaults (idol-reference.md §9.4). */
   readonly roles: readonly RoleSettings[];

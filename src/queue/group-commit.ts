@@ -30,6 +30,9 @@ const emptyPending = (): Pending => ({ enqueues: [], settlements: [], reports: [
 /** Wait before retrying settlements whose commit failed (e.g. disk full). */
 const RETRY_AFTER_FAILURE_MS = 1000;
 
+/** Told the duration of each successful commit, in seconds (the `/metrics` histogram). */
+export type CommitObserver = (seconds: number) => void;
+
 export class GroupCommitter {
   private pending = emptyPending();
   private scheduled = false;
@@ -43,6 +46,7 @@ export class GroupCommitter {
     private readonly node: string,
     private readonly log: Logger,
     private readonly clock: () => number = Date.now,
+    private readonly observe?: CommitObserver,
   ) {}
 
   enqueue(action: NewAction): Promise<ActionRecord | 'full'> {
@@ -118,6 +122,7 @@ export class GroupCommitter {
 
   private async commit(p: Pending): Promise<void> {
     try {
+      const startedAt = performance.now();
       const result = await this.store.commit({
         now: this.clock(),
         node: this.node,
@@ -126,6 +131,7 @@ export class GroupCommitter {
         reports: p.reports,
         progress: [...p.progress.values()],
       });
+      this.observe?.((performance.now() - startedAt) / 1000);
       p.enqueues.forEach((e, i) => e.waiter.resolve(result.enqueued[i]!));
       p.settlements.forEach((s, i) => s.waiter.resolve(result.settled[i]));
     } catch (e) {

@@ -10,7 +10,7 @@ import type { Logger } from '../common/logger.js';
 import type { NewAction, Store } from '../store/store.js';
 import type { ActionRecord } from './record.js';
 import type { AsyncActionDefinition, ParamReader } from './action-definition.js';
-import { GroupCommitter } from './group-commit.js';
+import { GroupCommitter, type CommitObserver } from './group-commit.js';
 import { IdleSlots, workerLoop } from './worker-loop.js';
 import { MAX_TIMER_MS } from '../common/timers.js';
 import { RunningActions, type RunningAction } from './running-actions.js';
@@ -46,6 +46,8 @@ export interface SchedulerOptions {
   /** NodeLeaseTimeout: a node silent this long is dead (heartbeats every third of it). */
   readonly leaseTimeoutMs?: number;
   readonly clock?: () => number;
+  /** Told how long each group commit took (metrics); never on the caller's path to an answer. */
+  readonly onCommit?: CommitObserver;
 }
 
 interface QueueState {
@@ -64,13 +66,15 @@ export class Scheduler {
   private readonly loops: Promise<void>[] = [];
   private readonly settledListeners = new Set<(record: ActionRecord) => void>();
   private readonly startedListeners = new Set<(record: ActionRecord) => void>();
+  private readonly submittedListeners = new Set<(record: ActionRecord) => void>();
+  private readonly cancelledListeners = new Set<(record: ActionRecord) => void>();
   private readonly clock: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: SchedulerOptions) {
     this.clock = options.clock ?? Date.now;
-    this.committer = new GroupCommitter(options.store, options.node, options.log, this.clock);
+    this.committer = new GroupCommitter(options.store, options.node, options.log, this.clock, options.onCommit);
     // Every idle slot of every queue listens for shutdown; more than 10 is normal, not a leak.
     setMaxListeners(0, this.shutdown.signal);
     for (const registered of options.actions) {
@@ -114,6 +118,7 @@ export class Scheduler {
     checkParameterSize(state.registered.settings, params);
     const record = await this.committer.enqueue(this.newAction(state, params, priority));
     if (record === 'full') throw queueFull(state.registered.settings);
+    this.submitted(record);
     return record;
   }
 
@@ -123,7 +128,12 @@ export class Scheduler {
     const state = this.state(source.queue);
     const copy = await this.options.store.duplicate(source.token, this.newAction(state, source.params, source.priority));
     if (copy === 'full') throw queueFull(state.registered.settings);
+    if (copy) this.submitted(copy);
     return copy;
+  }
+
+  private submitted(record: ActionRecord): void {
+    for (const l of this.submittedListeners) l(record);
   }
 
   /** A new action of the queue, queued now with a fresh token. */
@@ -132,6 +142,22 @@ export class Scheduler {
     const now = this.clock();
     const token = createToken(this.options.tokenHost, this.options.tokenPort, settings.name, now);
     return { token, queue: settings.name, priority, params, queuedAt: now, maxQueueSize: settings.maxQueueSize };
+  }
+
+  /**
+   * Cancel a waiting action (QueueAction=Cancel): its final record, or undefined when it was not
+   * waiting. No event fires (decisions.md "Events"); onCancelled listeners are told.
+   */
+  async cancel(token: string, now: number = this.clock()): Promise<ActionRecord | undefined> {
+    const cancelled = await this.options.store.cancel(token, now);
+    if (cancelled) for (const l of this.cancelledListeners) l(cancelled);
+    return cancelled;
+  }
+
+  /** Called with every action cancelled through this node, once durable. */
+  onCancelled(listener: (record: ActionRecord) => void): () => void {
+    this.cancelledListeners.add(listener);
+    return () => this.cancelledListeners.delete(listener);
   }
 
   /** Ask a running action to stop: locally at once, and through the store for other nodes. */
@@ -164,6 +190,12 @@ export class Scheduler {
 
   localAction(token: string): RunningAction | undefined {
     return this.running.get(token);
+  }
+
+  /** Called with every action queued on this node (a submission or a Duplicate), once durable. */
+  onSubmitted(listener: (record: ActionRecord) => void): () => void {
+    this.submittedListeners.add(listener);
+    return () => this.submittedListeners.delete(listener);
   }
 
   /** Called with every action this node claims, as its run begins (the web console's live view). */

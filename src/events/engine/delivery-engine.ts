@@ -9,7 +9,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../common/logger.js';
 import type { EventRow, Outbox, StoreListener } from '../../store/store.js';
 import type { ConfiguredHandler } from '../handler-setup.js';
-import { HandlerRunner } from './handler-runner.js';
+import { HandlerRunner, type AttemptObserver } from './handler-runner.js';
 import { OutcomeWriter } from './outcome-writer.js';
 
 export interface DeliveryEngineOptions {
@@ -24,6 +24,8 @@ export interface DeliveryEngineOptions {
   readonly leaseTimeoutMs?: number;
   /** Events held in memory per handler; the rest wait in the outbox. */
   readonly windowSize?: number;
+  /** Told of every delivery attempt's outcome (metrics). */
+  readonly onAttempt?: AttemptObserver;
 }
 
 export class DeliveryEngine {
@@ -54,6 +56,7 @@ export class DeliveryEngine {
           log: o.log,
           clock,
           signal: this.shutdown.signal,
+          ...(o.onAttempt ? { onAttempt: o.onAttempt } : {}),
         }),
       );
     }

@@ -27,7 +27,19 @@ export interface HandlerRunnerOptions {
   readonly clock: () => number;
   /** Aborted when the server stops. */
   readonly signal: AbortSignal;
+  /** Told of every delivery attempt's outcome (metrics); must be cheap and never throw. */
+  readonly onAttempt?: AttemptObserver;
 }
+
+/** One delivery attempt: how it ended, and when its event was stored (the status change). */
+export interface DeliveryAttempt {
+  readonly handler: string;
+  readonly result: 'delivered' | 'retry' | 'failed';
+  readonly createdAt: number;
+  readonly now: number;
+}
+
+export type AttemptObserver = (attempt: DeliveryAttempt) => void;
 
 const READ_BATCH = 500;
 
@@ -264,6 +276,7 @@ export class HandlerRunner {
     if (lease !== this.lease) return;
     if (error === undefined) {
       this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'delivered' });
+      this.o.onAttempt?.({ handler: this.o.name, result: 'delivered', createdAt: row.createdAt, now: this.o.clock() });
       this.advance(key);
     } else {
       this.failed(key, row, error);
@@ -280,13 +293,15 @@ export class HandlerRunner {
       const wait = Math.max(this.o.policy.retryIntervalMs, error instanceof DeliveryError ? (error.retryAfterMs ?? 0) : 0);
       const nextAttemptAt = this.o.clock() + wait;
       this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'retry', attempts, nextAttemptAt, error: message });
+      this.o.onAttempt?.({ handler: this.o.name, result: 'retry', createdAt: row.createdAt, now: this.o.clock() });
       this.chains.get(key)![0] = { ...row, attempts, nextAttemptAt, lastError: message };
-      this.o.log.warn('event delivery failed; will retry', { handler: this.o.name, event: row.eventId, type: row.type, attempt: attempts, retryInMs: wait, error: message });
+      this.o.log.warn('event delivery failed; will retry', { handler: this.o.name, eventId: row.eventId, token: row.token, type: row.type, attempt: attempts, retryInMs: wait, error: message });
       this.scheduleHead(key, nextAttemptAt);
       return;
     }
     this.o.writer.add({ seq: row.seq, handler: this.o.name, result: 'failed', attempts, error: message });
-    this.o.log.error('event delivery failed for good; kept as failed (EventInfo can redeliver it)', { handler: this.o.name, event: row.eventId, type: row.type, attempts, error: message });
+    this.o.onAttempt?.({ handler: this.o.name, result: 'failed', createdAt: row.createdAt, now: this.o.clock() });
+    this.o.log.error('event delivery failed for good; kept as failed (EventInfo can redeliver it)', { handler: this.o.name, eventId: row.eventId, token: row.token, type: row.type, attempts, error: message });
     this.advance(key);
   }
 

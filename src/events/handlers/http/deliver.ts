@@ -73,7 +73,7 @@ export function createHttpHandler(options: HttpHandlerOptions, log: Logger): Eve
       }
       const { status } = answer;
       if (status >= 200 && status < 300) {
-        log.debug('event delivered', { event: event.id, status, ms: Math.round(performance.now() - started) });
+        log.debug('event delivered', { eventId: event.id, token: event.token, status, ms: Math.round(performance.now() - started) });
         return;
       }
       if (status === 401 && ntlm) throw new DeliveryError(`${origin} refused the NTLM credentials (HTTP 401)`, { retryable: false });

@@ -53,6 +53,8 @@ export type LogLevel = 'info' | 'warn' | 'error';
 export interface LogLine {
   readonly level: LogLevel;
   readonly text: string;
+  /** The call that logged it (0 outside a call): the host names its event on the line. */
+  readonly seq: number;
 }
 
 export type HostToWorker = { readonly type: 'calls'; readonly calls: readonly LuaCall[] };

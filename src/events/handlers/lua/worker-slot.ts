@@ -135,7 +135,11 @@ export class WorkerSlot {
   }
 
   private writeLogs(lines: readonly LogLine[]): void {
-    for (const line of lines) this.env.log[line.level](line.text, { source: 'lua', handler: this.env.handlerName });
+    for (const line of lines) {
+      // Logs come before their call's result in a message, so the call is still in flight here.
+      const event = this.inFlight.get(line.seq)?.event;
+      this.env.log[line.level](line.text, { source: 'lua', handler: this.env.handlerName, ...(event ? { eventId: event.id, token: event.token } : {}) });
+    }
   }
 
   /** Hands the script's text to another handler section, then wakes the waiting worker. */

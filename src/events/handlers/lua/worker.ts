@@ -55,7 +55,7 @@ function flush(): void {
 
 const api: ScriptApi = {
   log(level, text) {
-    logs.push({ level, text: text.length > MAX_LOG_CHARS ? text.slice(0, MAX_LOG_CHARS) + '…' : text });
+    logs.push({ level, text: text.length > MAX_LOG_CHARS ? text.slice(0, MAX_LOG_CHARS) + '…' : text, seq: currentSeq });
   },
   send(section, text) {
     if (currentSeq === 0) return 'only available while handling an event';
