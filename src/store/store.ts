@@ -12,7 +12,10 @@
  *   Nothing in the batch is visible or reported before that transaction commits.
  * - A claim is atomic: an action moves Queued → Processing exactly once per attempt, in priority
  *   order (higher first), then arrival order; no action runs twice at once. Its OnStart is
- *   stored with it. A paused queue hands out nothing.
+ *   stored with its start. A store may write starts behind, with its next commit (both do: SQLite's
+ *   local claims, PostgreSQL's reservations); its own reads and changes see them. A start the
+ *   store can no longer write (the action was cancelled or taken over meanwhile) is told to its
+ *   listeners as a `stop` of the action. A paused queue hands out nothing.
  * - The queue size (actions waiting to start), the queue's pause flag and its last queue event
  *   are held in the store: with several nodes they are the cluster's, not a node's.
  * - Nodes hold their claims through a lease renewed by `heartbeat`; a node whose lease lapsed
@@ -288,9 +291,9 @@ export interface Store extends Outbox {
   commit(batch: CommitBatch): Promise<CommitResult>;
   /**
    * Up to `max` waiting actions of `queue` (none while the queue is paused), best first, now
-   * Processing on `node` since `now`, their OnStart stored with the claim. The store may batch
-   * concurrent claims; the records it returns are this node's until settled or until its lease
-   * lapses.
+   * Processing on `node` since `now`, their OnStart stored with their start (written by the
+   * store's next commit where it writes starts behind). The store may batch concurrent claims;
+   * the records it returns are this node's until settled or until its lease lapses.
    */
   claim(queue: string, max: number, node: string, now: number): Promise<ActionRecord[]>;
   /**
