@@ -124,7 +124,7 @@ if (skip) {
         const maxId = Math.max(...moved.actions.map((a) => a.id));
         const maxSeq = Math.max(...moved.events.map((e) => e.seq));
         const added = await pgStore.commit({ now: Date.now(), node: 'n1', enqueues: [newAction('Sleep')], settlements: [], reports: [], progress: [] });
-        assert.ok(added.enqueued[0] !== 'full' && added.enqueued[0]!.id > maxId);
+        assert.ok(added.enqueued[0] !== 'full' && 'id' in added.enqueued[0]! && added.enqueued[0].id > maxId);
         const newest = await pgStore.listEvents({ descending: true, limit: 1 });
         assert.ok(newest[0]!.seq > maxSeq, 'the OnStart events of the claims came after the moved ones');
       });
