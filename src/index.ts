@@ -24,7 +24,9 @@ export {
 } from './events/handler.js';
 export type { SectionReader } from './config/types.js';
 export { verifyWebhookSignature } from './events/handlers/http/signing.js';
-export { AciClient, AciClientError } from './cli/client.js';
+export { AciClient, AciClientError, type CallOptions, type Submission, type SubmitOptions } from './cli/client.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './cli/retry-policy.js';
+export type { SubmitOptions as SchedulerSubmitOptions, SubmittedAction } from './queue/scheduler.js';
 export { TocsinError, ERROR_CATALOGUE, type ErrorCode } from './common/errors.js';
 export { createLogger, silentLogger, type Logger } from './common/logger.js';
 export { el, parent, repeating, type XElement } from './common/xnode.js';
