@@ -34,7 +34,8 @@ export async function sendVerb(server: string, action: string, pairs: readonly s
   if (!SYNCHRONOUS_ACTIONS.has(action.toLowerCase())) {
     const { token, duplicate } = await client.submit(action, params);
     if (duplicate) process.stderr.write('duplicate: this IdempotencyKey was already submitted; the token is the first action\'s\n');
-    return out(token);
+    out(token);
+    return;
   }
   const data = await client.call(action, params);
   out(typeof data['token'] === 'string' ? data['token'] : JSON.stringify(data, null, 2));
