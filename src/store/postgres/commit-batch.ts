@@ -89,7 +89,7 @@ async function enqueue(sql: Sql, batch: CommitBatch, tally: QueueTally, events: 
     if (holder) return { duplicateOf: holder };
     if (tally.size(a.queue) >= a.maxQueueSize) return 'full';
     tally.change(a.queue, +1, batch.now, events);
-    inBatch.take(a, queuedRecord(a, 0));
+    if (a.idempotencyKey !== undefined) inBatch.take(a, queuedRecord(a, 0));
     return 'new';
   });
   const ids = await insertActions(sql, batch.enqueues.filter((_, i) => fates[i] === 'new'));
