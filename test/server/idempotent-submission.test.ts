@@ -13,6 +13,7 @@ import { freePort, PROJECT_ROOT, spawnServer, tempDir, TOCSIN_BIN, withServer, w
 import { databasesForThisFile, postgresSkipReason } from '../helpers/postgres.js';
 import { startLossyRelay } from '../helpers/lossy-relay.js';
 import { AciClient } from '../../src/cli/client.js';
+import { DEFAULT_RETRY_POLICY, isRetryable, withRetries } from '../../src/cli/retry-policy.js';
 
 const pgSkip = await postgresSkipReason();
 const freshDatabase = databasesForThisFile();
@@ -155,6 +156,20 @@ describe('the client sends again with the same key', () => {
         await relay.close();
       }
     }));
+
+  test('a refused connection is sent again, up to the policy\'s attempts; an ACI error is not', async () => {
+    const closed = new AciClient(`http://127.0.0.1:${await freePort()}`);
+    let sends = 0;
+    const refused = await withRetries({ ...DEFAULT_RETRY_POLICY, attempts: 3, firstDelayMs: 1 }, () => (sends++, closed.call('Sleep'))).catch((e: unknown) => e);
+    assert.equal(sends, 3);
+    assert.ok(isRetryable(refused), 'ECONNREFUSED is retryable');
+    await run(async (s) => {
+      let aciSends = 0;
+      const error = await withRetries(DEFAULT_RETRY_POLICY, () => (aciSends++, s.client.call('NoSuchAction'))).catch((e: unknown) => e);
+      assert.equal(aciSends, 1, 'an answer is never sent again');
+      assert.equal(isRetryable(error), false);
+    });
+  });
 
   test('every submission gets a key of its own by default: two sends are two actions', () =>
     run(async (s) => {
