@@ -34,7 +34,25 @@ export interface NewAction {
   readonly queuedAt: number;
   /** MaximumQueueSize of this queue; the enqueue is refused when the queue already holds this many. */
   readonly maxQueueSize: number;
+  /**
+   * `IdempotencyKey` of the submission, if it had one. A queue holds at most one action per key
+   * while that action's record is kept (a unique index on (queue, key), so across restarts and
+   * nodes): an enqueue whose key the queue holds, stored or earlier in the same batch, stores
+   * nothing and answers the action that holds it.
+   */
+  readonly idempotencyKey?: string;
 }
+
+/** An enqueue whose idempotency key its queue already held: nothing was stored. */
+export interface DuplicateSubmission {
+  /** The action first submitted with the key, as stored now. */
+  readonly duplicateOf: ActionRecord;
+}
+
+/** What became of one enqueue: the stored record, 'full' when the queue was full, or a duplicate. */
+export type EnqueueOutcome = ActionRecord | 'full' | DuplicateSubmission;
+
+export const isDuplicate = (outcome: EnqueueOutcome): outcome is DuplicateSubmission => typeof outcome === 'object' && 'duplicateOf' in outcome;
 
 export interface Settlement {
   readonly id: number;
@@ -72,8 +90,12 @@ export interface CommitBatch {
 }
 
 export interface CommitResult {
-  /** Per enqueue, in order: the stored record, or 'full' when the queue was full. */
-  readonly enqueued: readonly (ActionRecord | 'full')[];
+  /**
+   * Per enqueue, in order: the stored record, 'full' when the queue was full, or the action that
+   * already held its idempotency key. A key is looked at before the queue's size: a duplicate of
+   * a stored action is answered even when the queue is full.
+   */
+  readonly enqueued: readonly EnqueueOutcome[];
   /** Per settlement, in order: the final record, or undefined if the action was no longer running. */
   readonly settled: readonly (ActionRecord | undefined)[];
 }
