@@ -311,7 +311,10 @@ export class Scheduler {
           log.error('this node missed its lease (NodeLeaseTimeout); its running actions were taken over and are dropped here', { node, running: this.running.size });
           for (const a of this.running.all()) a.stop('lease-lost');
         }
-        const recovered = await store.recoverExpired(node, this.clock());
+        // Lease lost: what this node still owns in the store (an action it claimed after waking,
+        // before this heartbeat told it) was taken over by no one; its run was just dropped, so it
+        // goes back to the queue now, as after a restart.
+        const recovered = await store.recoverExpired(node, this.clock(), { starting: !held });
         if (recovered > 0) log.warn('re-queued actions of a node that stopped heartbeating', { count: recovered });
       })().catch((e: unknown) => log.warn('heartbeat failed', { node, error: (e as Error).message }));
     }, Math.max(10, Math.floor(leaseMs / 3)));
