@@ -101,7 +101,7 @@ export class PostgresStore implements Store {
   /** Commits of this store run one at a time (a start is written before its settlement). */
   private commits: Promise<unknown> = Promise.resolve();
   private fallback: NodeJS.Timeout | undefined;
-  /** Slots waiting for the end of the next commit (room among the unwritten starts). */
+  /** Slots waiting for the next commit to take the unwritten starts (room among them). */
   private commitWaiters: (() => void)[] = [];
   private readonly control: ReturnType<typeof postgresControl>;
   private readonly reads: ReturnType<typeof postgresReads>;
@@ -164,17 +164,17 @@ export class PostgresStore implements Store {
 
   commit(batch: CommitBatch): Promise<CommitResult> {
     const run = this.commits.then(() => this.commitNow(batch));
-    this.commits = run.catch(() => undefined).finally(() => {
-      const waiters = this.commitWaiters;
-      this.commitWaiters = [];
-      for (const w of waiters) w();
-    });
+    this.commits = run.catch(() => undefined);
     return run;
   }
 
   private async commitNow(batch: CommitBatch): Promise<CommitResult> {
     const starts = this.unwritten;
     this.unwritten = [];
+    // Room among the unwritten starts: the slots run the next page while this commit writes.
+    const waiters = this.commitWaiters;
+    this.commitWaiters = [];
+    for (const w of waiters) w();
     let out: PgCommitOutput;
     try {
       const fast = await this.commitInOneStatement(batch, starts);
