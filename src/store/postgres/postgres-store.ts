@@ -40,7 +40,7 @@ import { migrate } from './schema.js';
 import { inTransaction, query, type RunInTransaction } from './transaction.js';
 
 /** Starts held for the next commit at most (a slot waits for that commit beyond it). */
-const MAX_UNWRITTEN_STARTS = 64;
+const MAX_UNWRITTEN_STARTS = 128;
 /** A commit asked of the listeners that did not come this soon is made by the store. */
 const FLUSH_FALLBACK_MS = 20;
 

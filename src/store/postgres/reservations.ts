@@ -22,7 +22,7 @@ import type { ActionRecord } from '../../queue/record.js';
 import { START_COLUMNS, startedRecord, type StartRow } from '../start-row.js';
 import type { Read } from './reads.js';
 
-const MAX_PAGE = 64;
+const MAX_PAGE = 128;
 const PREFETCH_MS = 20;
 const UNTAKEN_MS = 500;
 /** A paused queue is asked again after this, should its resume's notification be lost. */
