@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { Logger, makeWorkerUtils, run, type Runner, type WorkerEvents } from 'graphile-worker';
-import { backendPids, benchDatabase } from './pg-database.js';
+import { backendPids, benchDatabase, databaseStats } from './pg-database.js';
 import { CpuSpan } from './process-cpu.js';
 import { perSecond } from './stats.js';
 
@@ -98,6 +98,9 @@ export async function runGraphile(s: GraphileScenario): Promise<GraphileResult> 
     await runner?.stop().catch(() => undefined);
     closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
+    // The library ends its pools without waiting for them: a connection still open when the drop
+    // terminates it errors on a pool nobody listens to any more, which ends this process.
+    await databaseStats(db.name, 5_000);
     await db.drop();
   }
 }
