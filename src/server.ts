@@ -187,7 +187,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
     onCommit: (seconds) => metrics.commitTook(seconds),
   });
-  logActionLifecycle(scheduler, log);
+  // Only where its lines are written: otherwise it would build three discarded objects per action.
+  if (settings.logging.level === 'debug') logActionLifecycle(scheduler, log);
   scheduler.onSubmitted((record) => metrics.actionSubmitted(record));
   scheduler.onStarted((record) => metrics.actionStarted(record));
   scheduler.onSettled((record) => metrics.actionSettled(record));
