@@ -26,7 +26,8 @@ export async function firstFeedEvent(url: string, transcript: Transcript): Promi
   const res = await fetch(`${url}/console/api/stream`, { signal: abort.signal });
   const reader = res.body!.getReader();
   let text = '';
-  while (!text.includes('\n\n')) {
+  // The feed opens with `retry:`; the first snapshot is the first `data:` block.
+  while (!/data:[^]*\n\n/.test(text)) {
     const chunk = await reader.read();
     if (chunk.done) break;
     text += Buffer.from(chunk.value).toString('utf8');
