@@ -83,7 +83,7 @@ Retries=0
     const rows = await waitFor(async () => {
       await server.client.call('GetVersion');
       const info = await eventInfo(server.client, { Handler: 'Probe', MaxResults: '1000' });
-      return info.counts.pending === 0 && info.events.length === tokens.size ? info.events : undefined;
+      return info.events.length === tokens.size && info.events.every((e) => e.state !== 'pending') ? info.events : undefined;
     }, 120_000, 50);
     const byToken = new Map(rows.map((r) => [r.token, r]));
     for (const [probe, expected] of Object.entries(PROBES)) {
