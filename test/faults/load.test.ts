@@ -94,7 +94,7 @@ URL=${receiver.url}
     const peak = peakRssMb(server.child.pid!);
     const refusals = [...codes].filter(([code]) => LIMIT_REFUSALS.has(code));
     const failures = [...codes].filter(([code]) => !LIMIT_REFUSALS.has(code));
-    const line = `load: ${CLIENTS} clients, ${SECONDS} s: ${result.requests.total} requests (${Math.round(result.requests.average)}/s), ${tokens.length} actions submitted; latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms; peak RSS ${peak.toFixed(0)} MB; errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}; limit refusals ${JSON.stringify(refusals)}; other ACI errors ${JSON.stringify(failures)}`;
+    const line = `load: ${CLIENTS} clients, ${SECONDS} s: ${result.requests.total} requests (${Math.round(result.requests.average)}/s), ${tokens.length} actions submitted; latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, p99.9 ${result.latency.p99_9} ms, max ${result.latency.max} ms; peak RSS ${peak.toFixed(0)} MB; errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx}; limit refusals ${JSON.stringify(refusals)}; other ACI errors ${JSON.stringify(failures)}`;
     t.diagnostic(line);
     console.log(line);
     assert.equal(result.errors, 0, 'no connection errors or time-outs');
