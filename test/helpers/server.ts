@@ -125,6 +125,17 @@ export interface SpawnOptions {
   readonly args?: readonly string[];
 }
 
+const children = new Set<ChildProcess>();
+let exitHooked = false;
+
+/** One exit hook for every spawned server (a hook each warns past 10: the kill loop spawns 21). */
+function killAtExit(child: ChildProcess): void {
+  if (!exitHooked) process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+  exitHooked = true;
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /** Runs `node bin/tocsin.js serve --config X --port P`, resolving once GetVersion answers. */
 export async function spawnServer(configPath: string, port: number, timeoutMs = 15_000, options: SpawnOptions = {}): Promise<SpawnedServer> {
   const child = spawn(process.execPath, [TOCSIN_BIN, 'serve', '--config', configPath, '--port', String(port), ...(options.args ?? [])], {
@@ -141,7 +152,7 @@ export async function spawnServer(configPath: string, port: number, timeoutMs = 
   );
   let hasExited = false;
   void exited.then(() => (hasExited = true));
-  process.once('exit', () => child.kill('SIGKILL'));
+  killAtExit(child);
   const url = `http://127.0.0.1:${port}`;
   const client = new AciClient(url);
   try {
