@@ -18,12 +18,14 @@ import { freePort, PROJECT_ROOT, spawnServer, tempDir, waitFor, writeConfig } fr
 
 const nil = (what: string) => new RegExp(`attempt to (call|index) a nil value \\(${what}\\)`);
 const OUTSIDE = /outside LuaAllowedPaths/;
+/** On a loaded machine the time limit (or the worker's hard stop) may come before the memory limit: both contain it. */
+const STOPPED = /LuaMemoryLimit of \d+ bytes exhausted|not enough memory|stack overflow|LuaTimeout of 500 ms exceeded/;
 
 /** Each probe and the sandbox's message that must stop it. */
 const PROBES: Record<string, RegExp> = {
   loop: /LuaTimeout of 500 ms exceeded/,
-  allocate: /LuaMemoryLimit of \d+ bytes exhausted|not enough memory/,
-  recurse: /stack overflow|LuaMemoryLimit of \d+ bytes exhausted/,
+  allocate: STOPPED,
+  recurse: STOPPED,
   io_open: nil("global 'io'"),
   os_execute: nil("field 'execute'"),
   os_getenv: nil("field 'getenv'"),
