@@ -15,7 +15,7 @@ import { listStatus } from '../helpers/aci.js';
 import { spawn } from 'node:child_process';
 import { freePort, PROJECT_ROOT, spawnServer, tempDir, TOCSIN_BIN, waitFor, writeConfig, type SpawnedServer } from '../helpers/server.js';
 import type { TestContext } from 'node:test';
-import { mountSmallFilesystem, smallFilesystemUnavailable, type SmallFilesystem } from './small-filesystem.js';
+import { mountSmallFilesystem, smallFilesystemUnavailable, type SmallFilesystem } from '../helpers/small-filesystem.js';
 
 const MOUNT_BYTES = 16 * 1024 * 1024;
 /** Submissions tried on the full disk before giving up on seeing a refusal. */

@@ -1,5 +1,5 @@
 /**
- * A small tmpfs the fault tests can fill or make read-only, mounted for the test and unmounted
+ * A small tmpfs a test can fill or make read-only, mounted for the test and unmounted
  * after. Tests run as root here, and chmod does not bind root, so "read-only" is a read-only mount
  * (`mount -o remount,ro`), which does. Where mounting is not allowed (not root, no CAP_SYS_ADMIN,
  * no tmpfs) `smallFilesystemUnavailable()` says why, for the test's skip message.
