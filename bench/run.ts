@@ -1,6 +1,7 @@
 /**
  * All benchmarks in one go (`npm run bench`): machine facts, core server, event engine, HttpHandler
- * through the engine, many nodes on one PostgreSQL database (bench/cluster.ts), then the
+ * through the engine, many nodes on one PostgreSQL database (bench/cluster.ts), the cost of an
+ * IdempotencyKey on every submission (bench/idempotent-submission.ts), then the
  * handler benches of bench/http-handler.ts, bench/lua-handler.ts and bench/lua-startup.ts when they
  * are built (each in its own node process, output passed through), and a closing summary table.
  *
@@ -36,6 +37,7 @@ console.log(`Tocsin benchmarks, ${new Date().toISOString()}\n${facts}`);
 const rows: SummaryRow[] = [...(await runCore()), ...(await runEvents())];
 rows.push(...(await (await import('./http-events.js')).runHttpEvents()));
 rows.push(...(await (await import('./cluster.js')).runCluster()));
+rows.push(...(await (await import('./idempotent-submission.js')).runIdempotentSubmission()));
 const handlerRuns: string[] = [];
 for (const name of HANDLER_BENCHES) {
   const script = join(here, name);

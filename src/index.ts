@@ -24,7 +24,9 @@ export {
 } from './events/handler.js';
 export type { SectionReader } from './config/types.js';
 export { verifyWebhookSignature } from './events/handlers/http/signing.js';
-export { AciClient, type ActionStatusRecord } from './client/aci-client.js';
+export { AciClient, type ActionStatusRecord, type CallOptions, type Submission, type SubmitOptions } from './client/aci-client.js';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
+export type { SubmitOptions as SchedulerSubmitOptions, SubmittedAction } from './queue/scheduler.js';
 export { WaitTimeoutError, type WaitOptions } from './client/wait.js';
 export {
   AciClientError,

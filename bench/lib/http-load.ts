@@ -1,6 +1,6 @@
 /**
  * HTTP load generator, run in a worker thread so the client does not share the server's event
- * loop: `count` GETs of `path` + `&n=i` over `concurrency` keep-alive connections (undici Pool),
+ * loop: `count` GETs of `path` + `&n=i` (and `&IdempotencyKey=...` with `keyPrefix`) over `concurrency` keep-alive connections (undici Pool),
  * `concurrency` requests in flight. With `urls` (several nodes), request i goes to `urls[i % n]`
  * (round-robin), each node with a pool of its own. Posts back each request's send time (epoch ms, sub-ms
  * precision, comparable across threads) and the token parsed from the answer.
@@ -16,6 +16,8 @@ export interface HttpLoad {
   readonly path: string;
   readonly count: number;
   readonly concurrency: number;
+  /** Give request i the parameter `IdempotencyKey=<keyPrefix>-i` (a key of its own per request). */
+  readonly keyPrefix?: string;
 }
 
 export interface HttpLoadResult {
@@ -42,7 +44,8 @@ async function generate(load: HttpLoad): Promise<HttpLoadResult> {
   await runPool(load.count, load.concurrency, async (i) => {
     sentAt[i] = now();
     try {
-      const res = await pools[i % pools.length]!.request({ method: 'GET', path: `${load.path}&n=${i}` });
+      const key = load.keyPrefix === undefined ? '' : `&IdempotencyKey=${load.keyPrefix}-${i}`;
+      const res = await pools[i % pools.length]!.request({ method: 'GET', path: `${load.path}&n=${i}${key}` });
       const body = await res.body.text();
       const m = TOKEN.exec(body);
       if (res.statusCode !== 200 || !m) throw new Error(`HTTP ${res.statusCode}: ${body.slice(0, 300)}`);

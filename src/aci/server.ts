@@ -32,7 +32,7 @@ export interface AciHandlerDeps {
 export type AciRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Parameters every action accepts that are not the action's own (idol-reference.md §9.2). */
-const STANDARD_PARAMS = new Set(['responseformat', 'actionid', 'priority']);
+const STANDARD_PARAMS = new Set(['responseformat', 'actionid', 'priority', 'idempotencykey']);
 
 export function createAciHandler(deps: AciHandlerDeps): AciRequestHandler {
   return (req, res) => {
@@ -81,14 +81,20 @@ function authorize(deps: AciHandlerDeps, client: string, action: string, role: P
   }
 }
 
-/** Queue an asynchronous action and answer with its token (idol-reference.md §1). */
+/**
+ * Queue an asynchronous action and answer with its token (idol-reference.md §1). With an
+ * `IdempotencyKey` the queue already holds, the answer is the first action's token and
+ * `<duplicate>true</duplicate>` (decisions.md "Idempotent submission"). The key is not one of the
+ * action's stored parameters.
+ */
 async function submit(scheduler: Scheduler, action: string, params: AciParams) {
   const registered = scheduler.lookup(action)!;
   registered.definition.validate?.(params);
   const priority = intParam(params, 'Priority', action, PRIORITY_RANGE) ?? 0;
+  const idempotencyKey = params.get('IdempotencyKey');
   const stored = params.entries().filter(([name]) => !STANDARD_PARAMS.has(name.toLowerCase()));
-  const record = await scheduler.submit(registered.settings.name, stored, priority);
-  return [el('token', record.token)];
+  const record = await scheduler.submit(registered.settings.name, stored, priority, idempotencyKey === undefined ? {} : { idempotencyKey });
+  return record.duplicate ? [el('token', record.token), el('duplicate', 'true')] : [el('token', record.token)];
 }
 
 function send(res: ServerResponse, rendered: RenderedResponse, close: boolean): void {

@@ -19,8 +19,27 @@ function parsePairs(pairs: readonly string[]): Record<string, string> {
   return params;
 }
 
+/**
+ * Tocsin's synchronous actions: they queue nothing, so `send` runs them once, without a key (a
+ * QueueInfo Duplicate sent again would copy twice). Every other action is a submission.
+ */
+const SYNCHRONOUS_ACTIONS: ReadonlySet<string> = new Set(['getversion', 'getstatus', 'queueinfo', 'eventinfo']);
+
+/**
+ * Sends an action. A submission carries an IdempotencyKey (a new UUID unless `IdempotencyKey=`
+ * is among the pairs) and is sent again with it while no answer comes (client.ts), so the token
+ * printed is that of the one action queued.
+ */
 export async function sendVerb(server: string, action: string, pairs: readonly string[]): Promise<void> {
-  const data = await new AciClient(server).call(action, parsePairs(pairs));
+  const client = new AciClient(server);
+  const params = parsePairs(pairs);
+  if (!SYNCHRONOUS_ACTIONS.has(action.toLowerCase())) {
+    const { token, duplicate } = await client.submit(action, params);
+    if (duplicate) process.stderr.write('duplicate: this IdempotencyKey was already submitted; the token is the first action\'s\n');
+    out(token);
+    return;
+  }
+  const data = await client.call(action, params);
   out(typeof data['token'] === 'string' ? data['token'] : JSON.stringify(data, null, 2));
 }
 

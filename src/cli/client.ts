@@ -1,5 +1,5 @@
 /**
  * The client as the CLI verbs (and earlier library users) import it; it lives in src/client.
  */
-export { AciClient, type ActionStatusRecord } from '../client/aci-client.js';
+export { AciClient, type ActionStatusRecord, type CallOptions, type Submission, type SubmitOptions } from '../client/aci-client.js';
 export { AciClientError, type AciErrorInfo } from '../client/errors.js';

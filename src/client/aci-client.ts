@@ -1,11 +1,16 @@
 /**
  * The ACI client for applications and the CLI verbs: sends an action (simplejson), reads an
- * action's status, and waits for it to end. An ACI error answer is thrown as its typed error
+ * action's status, and waits for it to end. Submissions (`submit`, `send`) carry an IdempotencyKey
+ * (a random UUID unless the caller gives one) and are sent again with the same key when no answer
+ * came (retry-policy.ts), so a retry never queues a second action (decisions.md "Idempotent
+ * submission"). An ACI error answer is thrown as its typed error
  * (errors.ts); a server that cannot be reached or does not answer like Tocsin is a TocsinError.
  */
+import { randomUUID } from 'node:crypto';
 import { TocsinError } from '../common/errors.js';
 import { parseToken } from '../queue/token.js';
 import { aciErrorFor, type AciErrorInfo } from './errors.js';
+import { DEFAULT_RETRY_POLICY, withRetries, type RetryPolicy } from './retry-policy.js';
 import { waitForEnd, type WaitOptions } from './wait.js';
 import type { ActionStatusRecord } from './status-record.js';
 
@@ -13,25 +18,51 @@ type Json = Record<string, unknown>;
 
 export type { ActionStatusRecord };
 
+export interface CallOptions {
+  /** Give up on an answer after this long (a TimeoutError, retryable by submit). Default: wait. */
+  readonly timeoutMs?: number;
+  /** Abort the call (its reason is thrown). */
+  readonly signal?: AbortSignal;
+}
+
+export interface SubmitOptions {
+  /** The submission's IdempotencyKey (default: a new random UUID; an `IdempotencyKey` in params wins). */
+  readonly idempotencyKey?: string;
+  /** When to send again; `{ attempts: 1 }` sends once. Default DEFAULT_RETRY_POLICY. */
+  readonly retry?: Partial<RetryPolicy>;
+}
+
+export interface Submission {
+  readonly token: string;
+  /** The key was already held: `token` is the action first submitted with it. */
+  readonly duplicate: boolean;
+  readonly idempotencyKey: string;
+}
+
 export class AciClient {
   constructor(readonly baseUrl: string) {}
 
-  /** Run an action; returns `responsedata` of the simplejson answer. Throws the typed ACI error. */
-  async call(action: string, params: Record<string, string> = {}, signal?: AbortSignal): Promise<Json> {
+  /** Run an action once; returns `responsedata` of the simplejson answer. Throws the typed ACI error. */
+  async call(action: string, params: Record<string, string> = {}, options: CallOptions = {}): Promise<Json> {
     const body = new URLSearchParams({ action, ...params, ResponseFormat: 'simplejson' });
-    let res: Response;
+    const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const signal = options.signal && timeout ? AbortSignal.any([options.signal, timeout]) : (options.signal ?? timeout);
+    let text: string;
+    let status: number;
     try {
-      res = await fetch(this.baseUrl.replace(/\/$/, '') + '/', { method: 'POST', body, ...(signal ? { signal } : {}) });
+      const res = await fetch(this.baseUrl.replace(/\/$/, '') + '/', { method: 'POST', body, ...(signal ? { signal } : {}) });
+      status = res.status;
+      text = await res.text();
     } catch (e) {
-      if (signal?.aborted) throw signal.reason;
-      throw new TocsinError('REQUEST_MALFORMED', `Cannot reach the Tocsin server at ${this.baseUrl}: ${(e as Error).cause ?? (e as Error).message}`);
+      if (options.signal?.aborted) throw options.signal.reason;
+      const why = timeout?.aborted ? `no answer within ${options.timeoutMs} ms` : String((e as Error).cause ?? (e as Error).message);
+      throw new TocsinError('REQUEST_MALFORMED', `Cannot reach the Tocsin server at ${this.baseUrl}: ${why}`, { cause: e });
     }
-    const text = await res.text();
     let parsed: Json;
     try {
       parsed = JSON.parse(text) as Json;
     } catch {
-      throw new TocsinError('REQUEST_MALFORMED', `${this.baseUrl} did not answer like a Tocsin server (HTTP ${res.status})`);
+      throw new TocsinError('REQUEST_MALFORMED', `${this.baseUrl} did not answer like a Tocsin server (HTTP ${status})`);
     }
     const response = parsed['autnresponse'] as Json | undefined;
     const data = (response?.['responsedata'] ?? {}) as Json;
@@ -39,15 +70,28 @@ export class AciClient {
     return data;
   }
 
-  /** Queue an asynchronous action; returns its token. */
-  async send(action: string, params: Record<string, string> = {}): Promise<string> {
-    const data = await this.call(action, params);
-    return String(data['token']);
+  /**
+   * Queue an asynchronous action with an IdempotencyKey, sending it again with the same key while
+   * no answer comes (refused or broken connections, time-outs: retry-policy.ts). Resolves with the
+   * token: the new action's, or with `duplicate` the one first submitted with the key.
+   */
+  async submit(action: string, params: Record<string, string> = {}, options: SubmitOptions = {}): Promise<Submission> {
+    const given = Object.entries(params).find(([name]) => name.toLowerCase() === 'idempotencykey')?.[1];
+    const idempotencyKey = given ?? options.idempotencyKey ?? randomUUID();
+    const policy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    const keyed = given === undefined ? { ...params, IdempotencyKey: idempotencyKey } : params;
+    const data = await withRetries(policy, () => this.call(action, keyed, { timeoutMs: policy.timeoutMs }));
+    return { token: String(data['token']), duplicate: data['duplicate'] === 'true', idempotencyKey };
+  }
+
+  /** Queue an asynchronous action (`submit`: with a key, retried); returns its token. */
+  async send(action: string, params: Record<string, string> = {}, options: SubmitOptions = {}): Promise<string> {
+    return (await this.submit(action, params, options)).token;
   }
 
   /** The `<action>` record of a token (QueueInfo GetStatus). */
   async status(token: string, signal?: AbortSignal): Promise<ActionStatusRecord> {
-    const data = await this.call('QueueInfo', { QueueName: parseToken(token).action, QueueAction: 'GetStatus', Token: token }, signal);
+    const data = await this.call('QueueInfo', { QueueName: parseToken(token).action, QueueAction: 'GetStatus', Token: token }, signal ? { signal } : {});
     const actions = (data['actions'] as Json | undefined)?.['action'];
     const list = Array.isArray(actions) ? actions : actions ? [actions] : [];
     if (list.length === 0) throw aciErrorFor('QueueInfo', { errorcode: 'ERRORTOKENNOTFOUND', errordescription: `No action has token ${token}` });

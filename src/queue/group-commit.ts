@@ -11,7 +11,7 @@
 import { TocsinError, errorText } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { ActionRecord } from './record.js';
-import type { NewAction, ProgressUpdate, ReportedError, Settlement, Store } from '../store/store.js';
+import type { EnqueueOutcome, NewAction, ProgressUpdate, ReportedError, Settlement, Store } from '../store/store.js';
 
 interface Waiter<T> {
   resolve(value: T): void;
@@ -19,7 +19,7 @@ interface Waiter<T> {
 }
 
 interface Pending {
-  enqueues: { action: NewAction; waiter: Waiter<ActionRecord | 'full'> }[];
+  enqueues: { action: NewAction; waiter: Waiter<EnqueueOutcome> }[];
   settlements: { settlement: Settlement; waiter: Waiter<ActionRecord | undefined> }[];
   reports: ReportedError[];
   progress: Map<number, ProgressUpdate>;
@@ -49,7 +49,7 @@ export class GroupCommitter {
     private readonly observe?: CommitObserver,
   ) {}
 
-  enqueue(action: NewAction): Promise<ActionRecord | 'full'> {
+  enqueue(action: NewAction): Promise<EnqueueOutcome> {
     return new Promise((resolve, reject) => {
       this.pending.enqueues.push({ action, waiter: { resolve, reject } });
       this.schedule();

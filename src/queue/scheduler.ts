@@ -7,7 +7,7 @@
 import { setMaxListeners } from 'node:events';
 import { TocsinError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import type { NewAction, Store } from '../store/store.js';
+import { isDuplicate, type NewAction, type Store } from '../store/store.js';
 import type { ActionRecord } from './record.js';
 import type { AsyncActionDefinition, ParamReader } from './action-definition.js';
 import { GroupCommitter, type CommitObserver } from './group-commit.js';
@@ -25,6 +25,20 @@ export interface QueueSettings {
   /** `MaxStoredParametersSize`: bytes (UTF-8) of the names and values an action may store; none when absent. */
   readonly maxParameterBytes?: number;
 }
+
+export interface SubmitOptions {
+  /**
+   * `IdempotencyKey`: a second submission with the same key to the same queue queues nothing and
+   * answers the first action, for as long as its record is kept. 1 to MAX_IDEMPOTENCY_KEY_LENGTH characters.
+   */
+  readonly idempotencyKey?: string;
+}
+
+/** A submitted action; `duplicate` when its idempotency key was already held (the holder's record). */
+export type SubmittedAction = ActionRecord & { readonly duplicate?: true };
+
+/** Longest IdempotencyKey taken (a UUID is 36; room for a client's own composite keys). */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 export interface RegisteredAction {
   readonly definition: AsyncActionDefinition;
@@ -111,15 +125,22 @@ export class Scheduler {
     return [...this.queues.values()].map((q) => q.registered.settings.name);
   }
 
-  /** Queue a new action; resolves once it is durable. Throws QUEUE_FULL. */
-  async submit(actionName: string, params: readonly (readonly [string, string])[], priority = 0): Promise<ActionRecord> {
+  /**
+   * Queue a new action; resolves once it is durable. Throws QUEUE_FULL. With an idempotency key
+   * the queue already holds (decisions.md "Idempotent submission"), nothing is queued and the
+   * answer is the action that holds it, marked `duplicate`.
+   */
+  async submit(actionName: string, params: readonly (readonly [string, string])[], priority = 0, options: SubmitOptions = {}): Promise<SubmittedAction> {
     if (this.shutdown.signal.aborted) throw new TocsinError('SERVER_STOPPING', 'The server is shutting down and takes no new actions');
     const state = this.state(actionName);
     checkParameterSize(state.registered.settings, params);
-    const record = await this.committer.enqueue(this.newAction(state, params, priority));
-    if (record === 'full') throw queueFull(state.registered.settings);
-    this.submitted(record);
-    return record;
+    const action = this.newAction(state, params, priority);
+    const outcome = await this.committer.enqueue(options.idempotencyKey === undefined ? action : { ...action, idempotencyKey: checkIdempotencyKey(options.idempotencyKey) });
+    if (outcome === 'full') throw queueFull(state.registered.settings);
+    // A duplicate is the first submission's action: counted (metrics) once, when it was new.
+    if (isDuplicate(outcome)) return { ...outcome.duplicateOf, duplicate: true };
+    this.submitted(outcome);
+    return outcome;
   }
 
   /** A copy of a waiting or running action (QueueAction=Duplicate). */
@@ -290,7 +311,10 @@ export class Scheduler {
           log.error('this node missed its lease (NodeLeaseTimeout); its running actions were taken over and are dropped here', { node, running: this.running.size });
           for (const a of this.running.all()) a.stop('lease-lost');
         }
-        const recovered = await store.recoverExpired(node, this.clock());
+        // Lease lost: what this node still owns in the store (an action it claimed after waking,
+        // before this heartbeat told it) was taken over by no one; its run was just dropped, so it
+        // goes back to the queue now, as after a restart.
+        const recovered = await store.recoverExpired(node, this.clock(), { starting: !held });
         if (recovered > 0) log.warn('re-queued actions of a node that stopped heartbeating', { count: recovered });
       })().catch((e: unknown) => log.warn('heartbeat failed', { node, error: (e as Error).message }));
     }, Math.max(10, Math.floor(leaseMs / 3)));
@@ -318,6 +342,13 @@ function checkParameterSize(settings: QueueSettings, params: readonly (readonly 
       `The parameters of this ${settings.name} action take ${bytes} bytes, more than MaxStoredParametersSize=${max}; nothing was stored`,
     );
   }
+}
+
+function checkIdempotencyKey(key: string): string {
+  if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
+    throw new TocsinError('PARAM_INVALID', `IdempotencyKey must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (it has ${key.length}); nothing was stored`);
+  }
+  return key;
 }
 
 function queueFull(settings: QueueSettings): TocsinError {

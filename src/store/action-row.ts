@@ -21,6 +21,8 @@ export interface ActionRow {
   progress: string | null;
   owner: string | null;
   stop_requested: number | boolean;
+  /** IdempotencyKey (absent in a SQLite store older than migration 4). */
+  idempotency_key?: string | null;
 }
 
 export function rowToRecord(row: ActionRow): ActionRecord {

@@ -12,7 +12,10 @@
  *   Nothing in the batch is visible or reported before that transaction commits.
  * - A claim is atomic: an action moves Queued → Processing exactly once per attempt, in priority
  *   order (higher first), then arrival order; no action runs twice at once. Its OnStart is
- *   stored with it. A paused queue hands out nothing.
+ *   stored with its start. A store may write starts behind, with its next commit (both do: SQLite's
+ *   local claims, PostgreSQL's reservations); its own reads and changes see them. A start the
+ *   store can no longer write (the action was cancelled or taken over meanwhile) is told to its
+ *   listeners as a `stop` of the action. A paused queue hands out nothing.
  * - The queue size (actions waiting to start), the queue's pause flag and its last queue event
  *   are held in the store: with several nodes they are the cluster's, not a node's.
  * - Nodes hold their claims through a lease renewed by `heartbeat`; a node whose lease lapsed
@@ -31,7 +34,25 @@ export interface NewAction {
   readonly queuedAt: number;
   /** MaximumQueueSize of this queue; the enqueue is refused when the queue already holds this many. */
   readonly maxQueueSize: number;
+  /**
+   * `IdempotencyKey` of the submission, if it had one. A queue holds at most one action per key
+   * while that action's record is kept (a unique index on (queue, key), so across restarts and
+   * nodes): an enqueue whose key the queue holds, stored or earlier in the same batch, stores
+   * nothing and answers the action that holds it.
+   */
+  readonly idempotencyKey?: string;
 }
+
+/** An enqueue whose idempotency key its queue already held: nothing was stored. */
+export interface DuplicateSubmission {
+  /** The action first submitted with the key, as stored now. */
+  readonly duplicateOf: ActionRecord;
+}
+
+/** What became of one enqueue: the stored record, 'full' when the queue was full, or a duplicate. */
+export type EnqueueOutcome = ActionRecord | 'full' | DuplicateSubmission;
+
+export const isDuplicate = (outcome: EnqueueOutcome): outcome is DuplicateSubmission => typeof outcome === 'object' && 'duplicateOf' in outcome;
 
 export interface Settlement {
   readonly id: number;
@@ -69,8 +90,12 @@ export interface CommitBatch {
 }
 
 export interface CommitResult {
-  /** Per enqueue, in order: the stored record, or 'full' when the queue was full. */
-  readonly enqueued: readonly (ActionRecord | 'full')[];
+  /**
+   * Per enqueue, in order: the stored record, 'full' when the queue was full, or the action that
+   * already held its idempotency key. A key is looked at before the queue's size: a duplicate of
+   * a stored action is answered even when the queue is full.
+   */
+  readonly enqueued: readonly EnqueueOutcome[];
   /** Per settlement, in order: the final record, or undefined if the action was no longer running. */
   readonly settled: readonly (ActionRecord | undefined)[];
 }
@@ -288,9 +313,9 @@ export interface Store extends Outbox {
   commit(batch: CommitBatch): Promise<CommitResult>;
   /**
    * Up to `max` waiting actions of `queue` (none while the queue is paused), best first, now
-   * Processing on `node` since `now`, their OnStart stored with the claim. The store may batch
-   * concurrent claims; the records it returns are this node's until settled or until its lease
-   * lapses.
+   * Processing on `node` since `now`, their OnStart stored with their start (written by the
+   * store's next commit where it writes starts behind). The store may batch concurrent claims;
+   * the records it returns are this node's until settled or until its lease lapses.
    */
   claim(queue: string, max: number, node: string, now: number): Promise<ActionRecord[]>;
   /**

@@ -124,7 +124,7 @@ if (skip) {
         const maxId = Math.max(...moved.actions.map((a) => a.id));
         const maxSeq = Math.max(...moved.events.map((e) => e.seq));
         const added = await pgStore.commit({ now: Date.now(), node: 'n1', enqueues: [newAction('Sleep')], settlements: [], reports: [], progress: [] });
-        assert.ok(added.enqueued[0] !== 'full' && added.enqueued[0]!.id > maxId);
+        assert.ok(added.enqueued[0] !== 'full' && 'id' in added.enqueued[0]! && added.enqueued[0].id > maxId);
         const newest = await pgStore.listEvents({ descending: true, limit: 1 });
         assert.ok(newest[0]!.seq > maxSeq, 'the OnStart events of the claims came after the moved ones');
       });
@@ -153,6 +153,26 @@ if (skip) {
         return true;
       });
       assert.deepEqual(await tableCounts(url), before);
+    });
+
+    test('idempotency keys move with their actions; with --merge a key the target queue holds stays with its action', async () => {
+      const url = await freshDatabase();
+      const key = (k: string) => ({ now: 1, node: 'n', enqueues: [newAction('Sleep', { key: k })], settlements: [], reports: [], progress: [] });
+      const sourceFile = (name: string) => join(tempDir(), name);
+      const [fileA, fileB] = [sourceFile('a.db'), sourceFile('b.db')];
+      for (const [file, keys] of [[fileA, ['k-1', 'k-2']], [fileB, ['k-2', 'k-3']]] as const) {
+        const store = new SqliteStore({ file, durability: 'process' });
+        for (const k of keys) await store.commit(key(k));
+        await store.close();
+      }
+      await moveStore({ from: fileA, to: url });
+      await moveStore({ from: fileB, to: url, merge: true });
+      const held = await rows<{ idempotency_key: string | null; n: number }>(url, 'SELECT idempotency_key, count(*)::int AS n FROM actions GROUP BY 1 ORDER BY 1 NULLS LAST');
+      assert.deepEqual(held, [{ idempotency_key: 'k-1', n: 1 }, { idempotency_key: 'k-2', n: 1 }, { idempotency_key: 'k-3', n: 1 }, { idempotency_key: null, n: 1 }], "b's k-2 action moved without its key");
+      await withTarget(url, async (store) => {
+        const [again] = (await store.commit(key('k-1'))).enqueued;
+        assert.ok(again !== undefined && again !== 'full' && 'duplicateOf' in again, 'a moved key answers its action on PostgreSQL');
+      });
     });
 
     test('--merge adds to a target with actions, adds to its queue sizes, and skips tokens (and events) it holds', async () => {

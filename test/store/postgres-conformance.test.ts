@@ -5,10 +5,13 @@
  * node that lost its lease, and hand a handler's deliveries to one node at a time.
  */
 import { describe, test } from 'node:test';
+import pg from 'pg';
 import assert from 'node:assert/strict';
 import { openPostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { describeStoreConformance, newAction, TestPlanner } from './store-conformance.js';
+import { isDuplicate, type EnqueueOutcome } from '../../src/store/store.js';
 import { databasesForThisFile, postgresSkipReason } from '../helpers/postgres.js';
+import { waitFor } from '../helpers/server.js';
 
 const skip = await postgresSkipReason();
 const freshDatabase = databasesForThisFile();
@@ -31,6 +34,8 @@ if (skip) {
         const ids = claims.flat().map((r) => r.id);
         assert.equal(ids.length, 300);
         assert.equal(new Set(ids).size, 300, 'none twice');
+        // Each node writes its starts behind, with its next commit: a read on a node writes its own.
+        await a.queueCounts('Q');
         assert.deepEqual((await b.queueCounts('Q')).queued, 0);
       } finally {
         await a.close();
@@ -89,6 +94,7 @@ if (skip) {
       try {
         await a.commit(batch('a', { enqueues: [newAction('Q')] }));
         await a.claim('Q', 1, 'a', Date.now());
+        await a.commit(batch('a')); // the start (and its OnStart) is written by the next commit
         const leaseA = await a.acquireDelivery('H', 'a', Date.now());
         assert.ok(leaseA);
         assert.equal(await b.acquireDelivery('H', 'b', Date.now()), undefined, 'a holds it');
@@ -105,6 +111,49 @@ if (skip) {
       } finally {
         await a.close();
         await b.close();
+      }
+    });
+
+    test('one idempotency key submitted on several nodes at once is stored once; every answer names that action', async () => {
+      const url = await freshDatabase();
+      const nodes = [await open(url), await open(url), await open(url)];
+      try {
+        const results = await Promise.all(
+          Array.from({ length: 30 }, (_, i) => nodes[i % 3]!.commit(batch(`n${i % 3}`, { enqueues: [newAction('Q', { key: 'once' }), newAction('Q', { key: `own-${i}` })] }))),
+        );
+        const tokenOf = (r: EnqueueOutcome | undefined) => (r === undefined || r === 'full' ? assert.fail('stored or duplicate') : isDuplicate(r) ? r.duplicateOf.token : r.token);
+        const once = results.map((r) => r.enqueued[0]);
+        assert.equal(once.filter((r) => r !== 'full' && r !== undefined && !isDuplicate(r)).length, 1, 'one stored');
+        assert.equal(new Set(once.map(tokenOf)).size, 1, 'one token answered');
+        assert.equal((await nodes[0]!.queueCounts('Q')).queued, 31, 'the key once, and the 30 own keys');
+      } finally {
+        for (const n of nodes) await n.close();
+      }
+    });
+
+    test('a key stored by a transaction that did not lock the queue makes the batch run again and answer it (the unique index)', async () => {
+      const url = await freshDatabase();
+      const store = await open(url);
+      const [other, watcher] = [new pg.Client({ connectionString: url }), new pg.Client({ connectionString: url })];
+      await other.connect();
+      await watcher.connect();
+      try {
+        await store.commit(batch('a', { enqueues: [newAction('Q')] }));
+        await other.query('BEGIN');
+        await other.query(`INSERT INTO actions (token, queue, status, params, queued_at, idempotency_key) VALUES ('tok-outside', 'Q', 'Queued', '[]', 1, 'raced')`);
+        const racing = store.commit(batch('a', { enqueues: [newAction('Q', { key: 'raced' })] }));
+        // The store's INSERT waits on the uncommitted row's key; then that row commits. (Asked on a
+        // connection of its own: inside a transaction pg_stat_activity is read once.)
+        await waitFor(async () => (await watcher.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO actions%'`)).rowCount! > 0);
+        await other.query('COMMIT');
+        const [outcome] = (await racing).enqueued;
+        assert.ok(outcome !== undefined && outcome !== 'full' && isDuplicate(outcome), 'a duplicate');
+        assert.equal(outcome.duplicateOf.token, 'tok-outside');
+        assert.equal((await store.listActions({ queue: 'Q', sortBy: 'queue-time', descending: false })).length, 2);
+      } finally {
+        await other.end();
+        await watcher.end();
+        await store.close();
       }
     });
 

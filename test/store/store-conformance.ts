@@ -11,7 +11,7 @@ import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { ActionRecord } from '../../src/queue/record.js';
-import type { CommitBatch, CommitResult, EventPlanner, EventRow, NewAction, NewEvent, QueueEventType, Settlement, Store } from '../../src/store/store.js';
+import { isDuplicate, type CommitBatch, type CommitResult, type EnqueueOutcome, type EventPlanner, type EventRow, type NewAction, type NewEvent, type QueueEventType, type Settlement, type Store } from '../../src/store/store.js';
 import type { EventType } from '../../src/events/handler.js';
 
 export interface StoreFactoryOptions {
@@ -51,7 +51,7 @@ export class TestPlanner implements EventPlanner {
 }
 
 let counter = 0;
-export function newAction(queue: string, fields: { priority?: number; maxQueueSize?: number; label?: string; queuedAt?: number } = {}): NewAction {
+export function newAction(queue: string, fields: { priority?: number; maxQueueSize?: number; label?: string; queuedAt?: number; key?: string } = {}): NewAction {
   counter++;
   return {
     token: `tok-${queue}-${counter}-${randomBytes(6).toString('hex')}`,
@@ -60,6 +60,7 @@ export function newAction(queue: string, fields: { priority?: number; maxQueueSi
     params: [['Label', fields.label ?? String(counter)], ['Other', 'x y']],
     queuedAt: fields.queuedAt ?? T0 + counter,
     maxQueueSize: fields.maxQueueSize ?? 10_000,
+    ...(fields.key !== undefined ? { idempotencyKey: fields.key } : {}),
   };
 }
 
@@ -67,9 +68,20 @@ function batch(fields: Partial<CommitBatch>): CommitBatch {
   return { now: T0 + 1_000_000, node: NODE, enqueues: [], settlements: [], reports: [], progress: [], ...fields };
 }
 
-async function enqueue(store: Store, actions: NewAction[]): Promise<(ActionRecord | 'full')[]> {
+async function enqueueOutcomes(store: Store, actions: NewAction[]): Promise<EnqueueOutcome[]> {
   return [...(await store.commit(batch({ enqueues: actions }))).enqueued];
 }
+
+/** Enqueues without idempotency keys: a record or 'full' each. */
+async function enqueue(store: Store, actions: NewAction[]): Promise<(ActionRecord | 'full')[]> {
+  return (await enqueueOutcomes(store, actions)).map((r) => {
+    assert.ok(!isDuplicate(r), 'no idempotency key, no duplicate');
+    return r;
+  });
+}
+
+/** The token an enqueue outcome answers: its own, or its key holder's, with the duplicate mark. */
+const answered = (r: EnqueueOutcome | undefined) => (r === undefined || r === 'full' ? r : isDuplicate(r) ? { token: r.duplicateOf.token, duplicate: true } : { token: r.token, duplicate: false });
 
 async function enqueueOk(store: Store, actions: NewAction[]): Promise<ActionRecord[]> {
   const records = await enqueue(store, actions);
@@ -83,8 +95,9 @@ async function claim(store: Store, queue: string, max: number, now = T0 + 2_000_
   return store.claim(queue, max, NODE, now);
 }
 
-/** The pending events of handler `H`, read as its deliverer would. */
+/** The pending events of handler `H`, read as its deliverer would: after the next commit, which writes any starts a store holds behind. */
 async function pendingOfH(store: Store): Promise<EventRow[]> {
+  await store.commit(batch({}));
   const lease = await store.acquireDelivery('H', NODE, T0);
   assert.ok(lease, 'the delivery lease of H');
   return store.claimDeliveries(lease, 0, 100);
@@ -189,6 +202,65 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       const queued = await store.listActions({ queue: 'Q', statuses: ['Queued'], sortBy: 'queue-time', descending: false });
       await store.cancel(queued[0]!.token, T0 + 5);
       assert.notEqual((await enqueue(store, [full('after cancel')]))[0], 'full', 'a cancelled action left the queue');
+    });
+
+    test('an idempotency key answers the action that holds it and stores nothing, in a later batch and within one batch', async () => {
+      const store = await fresh();
+      const first = newAction('Q', { key: 'k-1', label: 'first' });
+      const again = newAction('Q', { key: 'k-1', label: 'again' });
+      const other = newAction('Q', { key: 'k-2' });
+      const [a, b, c] = await enqueueOutcomes(store, [first, again, other]);
+      assert.deepEqual(answered(a), { token: first.token, duplicate: false });
+      assert.deepEqual(answered(b), { token: first.token, duplicate: true }, 'a duplicate inside the batch answers the first');
+      assert.deepEqual(answered(c), { token: other.token, duplicate: false });
+      assert.ok(b !== 'full' && isDuplicate(b!) && b.duplicateOf.id === (a as ActionRecord).id, 'with the stored id');
+      const later = newAction('Q', { key: 'k-1', label: 'later' });
+      const [d] = await enqueueOutcomes(store, [later]);
+      assert.deepEqual(answered(d), { token: first.token, duplicate: true }, 'a duplicate of a stored row answers the first');
+      assert.ok(d !== 'full' && isDuplicate(d!) && labels([d.duplicateOf])[0] === 'first', 'the stored record, with its parameters');
+      for (const t of [again.token, later.token]) assert.equal(await store.getAction(t), undefined, 'nothing stored for a duplicate');
+      const all = await store.listActions({ queue: 'Q', sortBy: 'queue-time', descending: false });
+      assert.deepEqual(all.map((r) => r.token), [first.token, other.token]);
+      assert.equal((await store.queueCounts('Q')).queued, 2, 'duplicates do not count toward the queue size');
+      assert.equal((await pendingOfH(store)).length, 0, 'no event for enqueues or duplicates');
+    });
+
+    test('idempotency keys are per queue: the same key in another queue is another action', async () => {
+      const store = await fresh();
+      const [q, other] = await enqueueOutcomes(store, [newAction('Q', { key: 'same' }), newAction('Other', { key: 'same' })]);
+      const [q2, other2] = await enqueueOutcomes(store, [newAction('Q', { key: 'same' }), newAction('Other', { key: 'same' })]);
+      const [qToken, otherToken] = [q, other].map((r) => (r && r !== 'full' && !isDuplicate(r) ? r.token : assert.fail('both stored')));
+      assert.notEqual(qToken, otherToken);
+      assert.deepEqual(answered(q2), { token: qToken, duplicate: true });
+      assert.deepEqual(answered(other2), { token: otherToken, duplicate: true });
+    });
+
+    test('a held key is answered even when the queue is full; a key refused as full is not held', async () => {
+      const store = await fresh();
+      const [held] = await enqueueOk(store, [newAction('Q', { maxQueueSize: 1, key: 'held' })]);
+      const [dup, refused] = await enqueueOutcomes(store, [newAction('Q', { maxQueueSize: 1, key: 'held' }), newAction('Q', { maxQueueSize: 1, key: 'new' })]);
+      assert.deepEqual(answered(dup), { token: held!.token, duplicate: true });
+      assert.equal(refused, 'full');
+      await claim(store, 'Q', 1);
+      const retried = newAction('Q', { maxQueueSize: 1, key: 'new' });
+      assert.deepEqual(answered((await enqueueOutcomes(store, [retried]))[0]), { token: retried.token, duplicate: false }, 'the refused key was free');
+    });
+
+    test('a key is held whatever its action became (running, finished, cancelled) until the purge deletes the action', async () => {
+      const store = await fresh();
+      const [runs, cancelled] = await enqueueOk(store, [newAction('Q', { key: 'runs' }), newAction('Q', { key: 'cancelled' })]);
+      await store.cancel(cancelled!.token, T0 + 10);
+      const [running] = await claim(store, 'Q', 1);
+      assert.equal(running?.token, runs!.token);
+      const [r1, c1] = await enqueueOutcomes(store, [newAction('Q', { key: 'runs' }), newAction('Q', { key: 'cancelled' })]);
+      assert.ok(r1 !== 'full' && isDuplicate(r1!) && r1.duplicateOf.status === 'Processing', 'answers the running action, as it is now');
+      assert.ok(c1 !== 'full' && isDuplicate(c1!) && c1.duplicateOf.status === 'Cancelled');
+      await settle(store, settlement(running!, 'Finished', T0 + 1000));
+      const [r2] = await enqueueOutcomes(store, [newAction('Q', { key: 'runs' })]);
+      assert.ok(r2 !== 'full' && isDuplicate(r2!) && r2.duplicateOf.status === 'Finished' && r2.duplicateOf.token === runs!.token);
+      assert.equal(await store.purgeFinished(['Q'], T0 + 5000), 2, 'FinishedActionRetention deletes the actions, keys and all');
+      const fresh1 = newAction('Q', { key: 'runs' });
+      assert.deepEqual(answered((await enqueueOutcomes(store, [fresh1]))[0]), { token: fresh1.token, duplicate: false }, 'the key is free again');
     });
 
     test('settle applies only to a running action: Queued or already settled ones are left alone', async () => {
@@ -476,6 +548,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       const seen: number[] = [];
       let cursor = 0;
       await Promise.all(Array.from({ length: 20 }, (_, i) => claim(store, 'Q', 1, T0 + 2_000_000 + i)));
+      await store.commit(batch({})); // writes the starts a store holds behind, with their OnStart
       for (;;) {
         const rows = await store.claimDeliveries(lease, cursor, 7);
         if (rows.length === 0) break;

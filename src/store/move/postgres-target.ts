@@ -65,7 +65,9 @@ export async function lockQueues(sql: Sql, queues: readonly SourceQueue[], merge
 }
 
 /**
- * Insert actions in the given order; a token the target holds already is skipped. Running actions
+ * Insert actions in the given order; a token the target holds already is skipped. Idempotency
+ * keys come along; one the target's queue already holds (a --merge) stays with the target's
+ * action, and the moved action comes without it. Running actions
  * arrive with no owner: every node treats an owner-less running action as a dead node's and
  * queues it again (leases.ts recoverExpired), counting the attempt.
  */
@@ -74,11 +76,12 @@ export async function insertActions(sql: Sql, rows: readonly ActionRow[]): Promi
   const col = <K extends keyof ActionRow>(key: K) => rows.map((r) => r[key]);
   const running = (r: ActionRow) => r.status === 'Processing' || (r.status === 'Paused' && r.started_at !== null);
   const inserted = await sql.query<InsertedAction>(
-    `INSERT INTO actions (token, queue, status, priority, params, queued_at, started_at, ended_at, attempts, result, error, reports, progress, owner, stop_requested)
-     SELECT a.token, a.queue, a.status, a.priority, a.params, a.queued_at, a.started_at, a.ended_at, a.attempts, a.result, a.error, a.reports, a.progress, a.owner, a.stop_requested
+    `INSERT INTO actions (token, queue, status, priority, params, queued_at, started_at, ended_at, attempts, result, error, reports, progress, owner, stop_requested, idempotency_key)
+     SELECT a.token, a.queue, a.status, a.priority, a.params, a.queued_at, a.started_at, a.ended_at, a.attempts, a.result, a.error, a.reports, a.progress, a.owner, a.stop_requested,
+            CASE WHEN EXISTS (SELECT 1 FROM actions t WHERE t.queue = a.queue AND t.idempotency_key = a.key) THEN NULL ELSE a.key END
        FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::int[],
-                   $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::boolean[])
-         WITH ORDINALITY AS a(token, queue, status, priority, params, queued_at, started_at, ended_at, attempts, result, error, reports, progress, owner, stop_requested, n)
+                   $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::boolean[], $16::text[])
+         WITH ORDINALITY AS a(token, queue, status, priority, params, queued_at, started_at, ended_at, attempts, result, error, reports, progress, owner, stop_requested, key, n)
       ORDER BY a.n
      ON CONFLICT (token) DO NOTHING
      RETURNING token, queue, status, started_at`,
@@ -87,6 +90,7 @@ export async function insertActions(sql: Sql, rows: readonly ActionRow[]): Promi
       col('result'), col('error'), col('reports'), col('progress'),
       rows.map((r) => (running(r) ? null : r.owner)),
       rows.map((r) => Boolean(r.stop_requested)),
+      rows.map((r) => r.idempotency_key ?? null),
     ],
   );
   return inserted.rows;

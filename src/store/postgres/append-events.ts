@@ -88,6 +88,8 @@ export interface Notice {
   readonly w?: readonly (readonly [queue: string, count: number, priority?: number])[];
   /** Queues paused: every reservation of theirs was cleared. */
   readonly p?: readonly string[];
+  /** Queues resumed. */
+  readonly r?: readonly string[];
   /** Running actions to stop, pause or resume. */
   readonly c?: readonly (readonly [string, 'stop' | 'pause' | 'resume'])[];
   /** The store instance that sent it (its own listeners were told already). */
@@ -96,7 +98,7 @@ export interface Notice {
 
 /** NOTIFY is delivered at commit, and not at all if the transaction rolls back. */
 export async function notify(sql: Sql, notice: Notice): Promise<void> {
-  if (!notice.e?.length && !notice.w?.length && !notice.c?.length && !notice.p?.length) return;
+  if (!notice.e?.length && !notice.w?.length && !notice.c?.length && !notice.p?.length && !notice.r?.length) return;
   await sql.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify(notice)]);
 }
 

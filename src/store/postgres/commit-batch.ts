@@ -12,7 +12,9 @@
 import type { ActionRecord } from '../../queue/record.js';
 import { rowToRecord, type ActionRow } from '../action-row.js';
 import { finalRecord } from '../final-record.js';
-import type { CommitBatch, CommitResult, EventPlanner, NewEvent } from '../store.js';
+import type { CommitBatch, CommitResult, DuplicateSubmission, EnqueueOutcome, EventPlanner, NewAction, NewEvent } from '../store.js';
+import { BatchKeys, keySlot } from '../submission-keys.js';
+import { insertActions, storedKeyHolders } from './idempotency-keys.js';
 import { appendAndNotify, handlersOf } from './append-events.js';
 import { QueueTally } from './queue-tally.js';
 import type { Sql } from './transaction.js';
@@ -133,31 +135,36 @@ async function startAndSettle(sql: Sql, batch: CommitBatch, starts: readonly Pen
 }
 
 async function enqueue(sql: Sql, batch: CommitBatch, tally: QueueTally, events: NewEvent[]) {
-  const accepted = batch.enqueues.filter((a) => {
-    if (tally.size(a.queue) >= a.maxQueueSize) return false;
+  const stored = await storedKeyHolders(sql, batch.enqueues);
+  const inBatch = new BatchKeys();
+  // Per enqueue: a duplicate's holder (stored, or accepted earlier in this batch), 'full', or 'new'.
+  const fates = batch.enqueues.map((a): DuplicateSubmission | 'full' | 'new' => {
+    const holder = a.idempotencyKey === undefined ? undefined : (stored.get(keySlot(a.queue, a.idempotencyKey)) ?? inBatch.takenBy(a));
+    if (holder) return { duplicateOf: holder };
+    if (tally.size(a.queue) >= a.maxQueueSize) return 'full';
     tally.change(a.queue, +1, batch.now, events);
-    return true;
+    if (a.idempotencyKey !== undefined) inBatch.take(a, queuedRecord(a, 0));
+    return 'new';
   });
-  const ids = new Map<string, number>();
-  if (accepted.length > 0) {
-    const rows = await sql.query<{ id: number; token: string }>(
-      `INSERT INTO actions (token, queue, status, priority, params, queued_at)
-       SELECT a.token, a.queue, 'Queued', a.priority, a.params, a.queued_at
-         FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::bigint[]) WITH ORDINALITY AS a(token, queue, priority, params, queued_at, n)
-        ORDER BY a.n
-       RETURNING id, token`,
-      [accepted.map((a) => a.token), accepted.map((a) => a.queue), accepted.map((a) => a.priority), accepted.map((a) => JSON.stringify(a.params)), accepted.map((a) => a.queuedAt)],
-    );
-    for (const r of rows.rows) ids.set(r.token, r.id);
-  }
+  const ids = await insertActions(sql, batch.enqueues.filter((_, i) => fates[i] === 'new'));
   const queued = new Map<string, [string, number, number]>();
-  const enqueued = batch.enqueues.map((a): ActionRecord | 'full' => {
-    const id = ids.get(a.token);
-    if (id === undefined) return 'full';
+  const enqueued = batch.enqueues.map((a, i): EnqueueOutcome => {
+    const fate = fates[i]!;
+    if (fate !== 'new') return fate === 'full' ? fate : { duplicateOf: withId(fate.duplicateOf, ids) };
     const q = queued.get(a.queue);
     if (q) (q[1] += 1), (q[2] = Math.max(q[2], a.priority));
     else queued.set(a.queue, [a.queue, 1, a.priority]);
-    return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
+    return queuedRecord(a, ids.get(a.token)!);
   });
   return { enqueued, queued: [...queued.values()] };
 }
+
+const queuedRecord = (a: NewAction, id: number): ActionRecord => ({
+  id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [],
+});
+
+/** A holder accepted earlier in this batch got its id only from the INSERT. */
+const withId = (holder: ActionRecord, ids: ReadonlyMap<string, number>): ActionRecord => {
+  const id = ids.get(holder.token);
+  return id === undefined ? holder : { ...holder, id };
+};

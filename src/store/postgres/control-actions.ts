@@ -20,8 +20,8 @@ const one = (rows: ActionRow[]): ActionRecord | undefined => (rows[0] ? rowToRec
 
 export function postgresControl(transaction: RunInTransaction, planner: EventPlanner, storeId: string, told: (notice: Notice) => void) {
   /** A transaction that tells the cluster (and this store's listeners) what it changed. */
-  async function changing<T>(what: string, work: (sql: Sql, notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][]; p?: string[] }) => Promise<T>): Promise<T> {
-    const notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][]; p?: string[] } = {};
+  async function changing<T>(what: string, work: (sql: Sql, notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][]; p?: string[]; r?: string[] }) => Promise<T>): Promise<T> {
+    const notice: { e?: string[]; w?: [string, number][]; c?: [string, 'stop' | 'pause' | 'resume'][]; p?: string[]; r?: string[] } = {};
     const result = await transaction(what, async (sql) => {
       const value = await work(sql, notice);
       await notify(sql, { ...notice, s: storeId });
@@ -82,7 +82,7 @@ export function postgresControl(transaction: RunInTransaction, planner: EventPla
     setQueuePaused: (queue: string, paused: boolean) =>
       changing('pause', async (sql, notice) => {
         await sql.query('INSERT INTO queues (name, paused) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused', [queue, paused]);
-        if (!paused) notice.w = [[queue, 1_000_000]];
+        if (!paused) (notice.w = [[queue, 1_000_000]]), (notice.r = [queue]);
         else {
           // Reserved rows of a paused queue go back (reservations.ts): nodes forget their buffers on
           // this notice, and a run that began from one is stopped when its start is refused

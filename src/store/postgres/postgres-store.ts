@@ -152,7 +152,8 @@ export class PostgresStore implements Store {
 
   /** Tell this store's listeners (of its own commits, or of other nodes' notifications). */
   private dispatch(notice: Notice): void {
-    for (const queue of notice.p ?? []) this.reservations?.forget(queue);
+    for (const queue of notice.p ?? []) this.reservations?.paused(queue);
+    for (const queue of notice.r ?? []) this.reservations?.resumed(queue);
     for (const [queue, , priority] of notice.w ?? []) if (priority !== undefined) this.reservations?.queued(queue, priority);
     for (const l of this.listeners) {
       if (notice.e?.length) l.eventsStored?.({ handlers: notice.e });
@@ -328,7 +329,10 @@ export class PostgresStore implements Store {
     return this.leases.acquireDelivery(handler, node);
   }
   claimDeliveries(lease: DeliveryLease, afterSeq: number, limit: number): Promise<EventRow[]> {
-    return this.after(() => this.leases.claimDeliveries(lease, afterSeq, limit));
+    // Not after the starts written behind: a delivery read on every commit would commit them alone,
+    // apart from their settlements (measured: ~10 % more CPU per action). Their OnStart comes with
+    // the commit that writes them, which tells the deliverer again.
+    return this.leases.claimDeliveries(lease, afterSeq, limit);
   }
   recordOutcomes(node: string, outcomes: readonly DeliveryOutcome[]): Promise<void> {
     return this.leases.recordOutcomes(node, outcomes);

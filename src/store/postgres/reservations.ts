@@ -25,6 +25,8 @@ import type { Read } from './reads.js';
 const MAX_PAGE = 64;
 const PREFETCH_MS = 20;
 const UNTAKEN_MS = 500;
+/** A paused queue is asked again after this, should its resume's notification be lost. */
+const PAUSED_RECHECK_MS = 1_000;
 /** A gap between takes counts as this at most (an idle queue is not a slow one). */
 const IDLE_MS = 1_000;
 
@@ -44,6 +46,8 @@ interface QueueBuffer {
   rows: Buffered[];
   waiters: Waiter[];
   fetching: boolean;
+  /** Until when the queue is known to be paused (no statement is spent on it before then). */
+  pausedUntil: number;
   /** Mean time between two actions taken from this queue on this node (ms), once measured. */
   perTakeMs: number | undefined;
   lastTakeAt: number | undefined;
@@ -66,6 +70,8 @@ export class Reservations {
   /** Up to `max` records of `queue`, best first, started at `now` as far as this node knows. */
   take(queue: string, max: number, now: number): Promise<ActionRecord[]> {
     const q = this.buffer(queue);
+    // Submissions to a paused queue wake idle slots on every node: they learn it here, not by a statement each.
+    if (q.rows.length === 0 && Date.now() < q.pausedUntil) return Promise.resolve([]);
     if (q.waiters.length === 0 && q.rows.length >= max) return Promise.resolve(this.hand(queue, q, max, now));
     return new Promise((resolve, reject) => {
       q.waiters.push({ max, now, resolve, reject });
@@ -83,10 +89,17 @@ export class Reservations {
     if (q.rows.some((b) => b.row[2] < priority)) void this.release(queue, q.rows.splice(0));
   }
 
-  /** The queue was paused, or its rows were otherwise taken away: forget the buffer (the database cleared the owners). */
-  forget(queue: string): void {
+  /** The queue was paused (the database cleared its owners): forget the buffer, and hand out nothing for a while. */
+  paused(queue: string): void {
+    const q = this.buffer(queue);
+    q.rows = [];
+    q.pausedUntil = Date.now() + PAUSED_RECHECK_MS;
+  }
+
+  /** The queue was resumed. */
+  resumed(queue: string): void {
     const q = this.queues.get(queue);
-    if (q) q.rows = [];
+    if (q) q.pausedUntil = 0;
   }
 
   /** Forget every buffer (the lease was lost: the rows are released by the caller or a take-over). */
@@ -105,7 +118,7 @@ export class Reservations {
 
   private buffer(queue: string): QueueBuffer {
     let q = this.queues.get(queue);
-    if (!q) this.queues.set(queue, (q = { rows: [], waiters: [], fetching: false, perTakeMs: undefined, lastTakeAt: undefined }));
+    if (!q) this.queues.set(queue, (q = { rows: [], waiters: [], fetching: false, pausedUntil: 0, perTakeMs: undefined, lastTakeAt: undefined }));
     return q;
   }
 
@@ -143,10 +156,11 @@ export class Reservations {
         const want = Math.min(MAX_PAGE, asked + this.prefetch(q)) - q.rows.length;
         let dry = false;
         if (want > 0) {
-          const rows = await this.reserve(queue, want);
+          const { rows, paused } = await this.reserve(queue, want);
           const at = Date.now();
           for (const row of rows) q.rows.push({ row, reservedAt: at });
           dry = rows.length < want;
+          if (paused) q.pausedUntil = at + PAUSED_RECHECK_MS;
         }
         while (q.waiters.length > 0 && (dry || q.rows.length >= Math.min(q.waiters[0]!.max, MAX_PAGE))) {
           const w = q.waiters.shift()!;
@@ -160,19 +174,23 @@ export class Reservations {
     }
   }
 
-  private async reserve(queue: string, max: number): Promise<StartRow[]> {
-    const rows = await this.read<{ r: StartRow } & Record<string, unknown>>(
+  private async reserve(queue: string, max: number): Promise<{ rows: StartRow[]; paused: boolean }> {
+    // A paused queue reserves nothing and says so (a row holding NULL).
+    const found = await this.read<{ r: StartRow | null } & Record<string, unknown>>(
       'claim',
-      `UPDATE actions SET owner = $1
-        WHERE id IN (SELECT id FROM actions
-                      WHERE queue = $2 AND status = 'Queued' AND owner IS NULL
-                        AND NOT EXISTS (SELECT 1 FROM queues WHERE name = $2 AND paused)
-                      ORDER BY priority DESC, id LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING json_build_array(${START_COLUMNS}) AS r`,
+      `WITH p AS (SELECT paused FROM queues WHERE name = $2),
+            r AS (UPDATE actions SET owner = $1
+                   WHERE id IN (SELECT id FROM actions
+                                 WHERE queue = $2 AND status = 'Queued' AND owner IS NULL AND NOT COALESCE((SELECT paused FROM p), false)
+                                 ORDER BY priority DESC, id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                  RETURNING json_build_array(${START_COLUMNS}) AS r)
+       SELECT r FROM r UNION ALL SELECT NULL FROM p WHERE paused`,
       [this.node, queue, max],
     );
+    const rows = found.flatMap((x) => (x.r ? [x.r] : []));
     // RETURNING gives no order: best first.
-    return rows.map((x) => x.r).sort((a, b) => b[2] - a[2] || a[0] - b[0]);
+    rows.sort((a, b) => b[2] - a[2] || a[0] - b[0]);
+    return { rows, paused: rows.length < found.length };
   }
 
   private async releaseUntaken(before: number): Promise<void> {

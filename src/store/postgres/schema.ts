@@ -143,20 +143,31 @@ const MIGRATIONS: readonly Migration[] = [
       $fn$;
     `,
   },
+  {
+    // Idempotent submission (issue 18): one action per (queue, IdempotencyKey) while its row is
+    // kept, for every node on the database; the purge of a finished action frees its key. Partial,
+    // so submissions without a key pay nothing for the index.
+    version: 3,
+    sql: `
+      ALTER TABLE actions ADD COLUMN idempotency_key text;
+      CREATE UNIQUE INDEX actions_idempotency ON actions (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-/** Bring the schema to the latest version; returns the version found before. */
+/** Apply every migration the database has not had (by version, not by the highest); returns the highest version found before. */
 export async function migrate(client: PoolClient): Promise<number> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS ${SCHEMA_VERSION_TABLE} (version integer NOT NULL)`);
-    const found = await client.query<{ version: number }>(`SELECT max(version) AS version FROM ${SCHEMA_VERSION_TABLE}`);
-    const from = found.rows[0]?.version ?? 0;
+    const found = await client.query<{ version: number }>(`SELECT version FROM ${SCHEMA_VERSION_TABLE}`);
+    const applied = new Set(found.rows.map((r) => r.version));
+    const from = Math.max(0, ...applied);
     for (const m of MIGRATIONS) {
-      if (m.version <= from) continue;
+      if (applied.has(m.version)) continue;
       await client.query(m.sql);
       await client.query(`INSERT INTO ${SCHEMA_VERSION_TABLE} (version) VALUES ($1)`, [m.version]);
     }

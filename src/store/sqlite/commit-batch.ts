@@ -11,13 +11,15 @@
  */
 import type Database from 'better-sqlite3';
 import type { ActionRecord } from '../../queue/record.js';
-import type { CommitBatch, CommitResult, DeliveryOutcome, EventPlanner, EventRow, NewAction, NewEvent, Settlement } from '../store.js';
+import type { CommitBatch, CommitResult, DeliveryOutcome, EnqueueOutcome, EventPlanner, EventRow, NewAction, NewEvent, Settlement } from '../store.js';
 import { rowToRecord, type ActionRow, type StartRow } from './rows.js';
 import { prepareAppendEvents } from './events-sql.js';
 import { finalRecord } from '../final-record.js';
 import { prepareMultiRowInsert } from './multi-row-insert.js';
 import type { QueueSizes, QueueSizeStage } from './queue-sizes.js';
 import type { LocalClaims } from './local-claims.js';
+import { BatchKeys } from '../submission-keys.js';
+import { prepareKeyHolder } from './idempotency-keys.js';
 
 const REPORTS_KEPT = 100;
 
@@ -48,7 +50,8 @@ export function prepareCommitBatch(
   // Ids assigned as SQLite would (the largest plus one), so a batch's rows go in with a few
   // multi-row statements (multi-row-insert.ts).
   const lastActionId = db.prepare<[], number>('SELECT COALESCE(MAX(id), 0) FROM actions').pluck();
-  const insertActions = prepareMultiRowInsert(db, 'INSERT INTO actions (id, token, queue, status, priority, params, queued_at)', 7);
+  const insertActions = prepareMultiRowInsert(db, 'INSERT INTO actions (id, token, queue, status, priority, params, queued_at, idempotency_key)', 8);
+  const keyHolder = prepareKeyHolder(db);
   const settle = db.prepare<[string, number, string | null, string | null, number]>(
     `UPDATE actions SET status = ?, ended_at = ?, result = ?, error = ?, progress = NULL, stop_requested = 0
      WHERE id = ? AND (status = 'Processing' OR (status = 'Paused' AND started_at IS NOT NULL))`,
@@ -69,18 +72,26 @@ export function prepareCommitBatch(
   // Rows enqueued by the running transaction, for local claims once it commits.
   let enqueuedRows: [queue: string, row: StartRow][] = [];
 
-  function enqueueAll(actions: readonly NewAction[], stage: QueueSizeStage, events: NewEvent[], now: number): (ActionRecord | 'full')[] {
+  function enqueueAll(actions: readonly NewAction[], stage: QueueSizeStage, events: NewEvent[], now: number): EnqueueOutcome[] {
     if (actions.length === 0) return [];
     let id = lastActionId.get()!;
     const values: unknown[] = [];
-    const records = actions.map((a): ActionRecord | 'full' => {
+    const keys = new BatchKeys();
+    const records = actions.map((a): EnqueueOutcome => {
+      // A key held already (earlier in this batch, or stored) answers its holder, full queue or not.
+      if (a.idempotencyKey !== undefined) {
+        const holder = keys.takenBy(a) ?? keyHolder(a.queue, a.idempotencyKey);
+        if (holder) return { duplicateOf: holder };
+      }
       if (stage.size(a.queue) >= a.maxQueueSize) return 'full';
       id++;
       const params = JSON.stringify(a.params);
-      values.push(id, a.token, a.queue, 'Queued', a.priority, params, a.queuedAt);
+      values.push(id, a.token, a.queue, 'Queued', a.priority, params, a.queuedAt, a.idempotencyKey ?? null);
       enqueuedRows.push([a.queue, [id, a.token, a.priority, params, a.queuedAt, 0, null]]);
       stage.change(a.queue, +1, now, events);
-      return { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
+      const record: ActionRecord = { id, token: a.token, queue: a.queue, status: 'Queued', priority: a.priority, params: a.params, queuedAt: a.queuedAt, attempts: 0, reports: [] };
+      keys.take(a, record);
+      return record;
     });
     insertActions(values);
     return records;

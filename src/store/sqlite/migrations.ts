@@ -119,4 +119,14 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO event_totals (handler, stored) SELECT handler, COUNT(*) FROM events GROUP BY handler;
     `,
   },
+  {
+    // Idempotent submission (issue 18): a queue holds one action per IdempotencyKey while the
+    // action's row is kept; the purge of a finished action frees its key. Partial, so submissions
+    // without a key (NULL) pay nothing for the index.
+    version: 4,
+    sql: `
+      ALTER TABLE actions ADD COLUMN idempotency_key TEXT;
+      CREATE UNIQUE INDEX actions_idempotency ON actions (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
+    `,
+  },
 ];
