@@ -3,6 +3,7 @@
  * handlers of every handler section, then the unused-section warnings, with all problems in one
  * sink. `start=false` (check-config) validates handlers without opening anything.
  */
+import { checkServerTls } from './aci/server-tls.js';
 import { silentLogger } from './common/logger.js';
 import { loadSettings, type LoadedConfig } from './config/load-settings.js';
 import type { HandlerContext, HandlerRegistry } from './events/handler.js';
@@ -19,6 +20,7 @@ export function prepareConfig(
 ): PreparedConfig {
   const loaded = loadSettings(file, { codeActions: options.codeActions });
   const contextFor = options.contextFor ?? ((_section: string, l: LoadedConfig) => checkContext(l));
+  checkServerTls(loaded);
   const handlers = createHandlers(loaded, options.registry, (section) => contextFor(section, loaded), options.start);
   loaded.reportUnusedSections();
   return { loaded, handlers };

@@ -179,6 +179,10 @@ function readActions(
   }
   const datastoreType = r.oneOf('DatastoreType', ['sqlite', 'postgres'] as const, { default: 'sqlite' })!;
   const connectionString = r.secret('ConnectionString', { required: datastoreType === 'postgres' });
+  // Checked here too (the store checks it again at start), so that check-config reports it; never quoted.
+  if (connectionString !== undefined && !isPostgresUrl(connectionString)) {
+    r.error('ConnectionString', 'must be a postgres://user:password@host:port/database URL');
+  }
   const actions: ActionsSettings = {
     durability: r.oneOf('Durability', ['process', 'power'] as const, { default: 'process' })!,
     finishedActionRetentionMs: r.duration('FinishedActionRetention', { bareUnit: 's', default: 7 * 86_400_000 })!,
@@ -257,3 +261,11 @@ function deepFreeze<T>(value: T): T {
 }
 
 export type { RoleSettings };
+
+function isPostgresUrl(text: string): boolean {
+  try {
+    return /^postgres(ql)?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { decodeToken } from '../helpers/aci.js';
+import { testCerts } from '../handlers/http/helpers/certs.js';
 import { PROJECT_ROOT, startTestServer, tempDir, TOCSIN_BIN, withServer, writeConfig, type TestServer } from '../helpers/server.js';
 
 interface Run {
@@ -48,6 +49,35 @@ test('check-config also takes the file as --config (or -c), the way serve does, 
   const none = await tocsin(['check-config']);
   assert.equal(none.code, 1);
   assert.match(none.stderr, /check-config needs the config file/);
+});
+
+test('check-config checks [Server] SSLConfig as serve does: a missing section, a key the passphrase does not decrypt', async () => {
+  const dir = tempDir();
+  const certs = testCerts();
+  const missing = writeConfig(dir, `[Server]\nSSLConfig=NoSuchSection\n`, 'missing.cfg');
+  const r1 = await tocsin(['check-config', missing]);
+  assert.equal(r1.code, 1, r1.stdout + r1.stderr);
+  assert.match(r1.stdout, /missing\.cfg:2: error: \[Server\] SSLConfig: SSLConfig names section \[NoSuchSection\], which is not in the configuration \(CONFIG_REFERENCE\)/);
+  const wrong = writeConfig(
+    dir,
+    `[Server]\nSSLConfig=ServerTls\n[ServerTls]\nSSLCertificate=${certs.clientCert}\nSSLPrivateKey=${certs.clientKey}\nSSLPrivateKeyPassword=not-the-passphrase\n`,
+    'wrong.cfg',
+  );
+  const r2 = await tocsin(['check-config', wrong]);
+  assert.equal(r2.code, 1, r2.stdout + r2.stderr);
+  assert.match(r2.stdout, /wrong\.cfg:6: error: \[ServerTls\] SSLPrivateKeyPassword: SSLPrivateKeyPassword does not decrypt SSLPrivateKey/);
+  assert.doesNotMatch(r2.stdout, /not-the-passphrase|not used by any/);
+  const good = writeConfig(dir, `[Server]\nSSLConfig=ServerTls\n[ServerTls]\nSSLCertificate=${certs.serverCert}\nSSLPrivateKey=${certs.serverKey}\n`, 'good.cfg');
+  const r3 = await tocsin(['check-config', good]);
+  assert.equal(r3.code, 0, r3.stdout + r3.stderr);
+});
+
+test('check-config refuses a ConnectionString that is not a postgres:// URL, without showing it', async () => {
+  const file = writeConfig(tempDir(), `[Actions]\nDatastoreType=postgres\nConnectionString=postgres://u:Secret-77@[bad/x\n`);
+  const r = await tocsin(['check-config', file]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /:3: error: \[Actions\] ConnectionString: must be a postgres:\/\/user:password@host:port\/database URL/);
+  assert.doesNotMatch(r.stdout, /Secret-77/);
 });
 
 test('check-config accepts the example config shipped in config/tocsin.cfg', async () => {

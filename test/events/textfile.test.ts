@@ -12,6 +12,7 @@ import { queueInfo } from '../helpers/aci.js';
 import { tempDir, waitFor } from '../helpers/server.js';
 import type { AsyncActionDefinition } from '../../src/queue/action-definition.js';
 import { eventInfo, parseEventDocument, readEventFile, readLines, waitNoPending, withEventServer, type Json } from '../helpers/events-server.js';
+import { mountSmallFilesystem, smallFilesystemUnavailable } from '../helpers/small-filesystem.js';
 
 const sleepConfig = (handlers: string) => `[Actions]
 EnableTestActions=true
@@ -137,11 +138,17 @@ test('a TextFileHandler write error (the folder cannot be created: its parent is
 });
 
 test('a TextFileHandler write error (a read-only folder) is retried and delivered once the folder is writable', async (t) => {
+  const dir = tempDir('tocsin-events-');
   if (process.getuid?.() === 0) {
-    t.skip('running as root: chmod does not stop writes (the regular-file case above covers the error path)');
+    // chmod does not bind root; a read-only mount does.
+    const unavailable = smallFilesystemUnavailable(dir);
+    if (unavailable !== undefined) return void t.skip(`running as root and ${unavailable} (the regular-file case above covers the error path)`);
+    const fs = mountSmallFilesystem(dir, 1024 * 1024);
+    t.after(() => fs.unmount());
+    fs.readOnly();
+    await failsThenRecovers(dir, join(fs.path, 'events.log'), () => fs.readWrite());
     return;
   }
-  const dir = tempDir('tocsin-events-');
   const locked = join(dir, 'locked');
   mkdirSync(locked);
   chmodSync(locked, 0o500);

@@ -108,6 +108,8 @@ export interface SpawnedServer {
   readonly client: AciClient;
   /** Everything the process wrote to stderr so far (its JSON log lines). */
   stderr(): string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
   /** Resolves when the process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** kill -9, and wait until it is gone. */
@@ -116,21 +118,41 @@ export interface SpawnedServer {
   stop(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** Added to this process's environment (for `${ENV:NAME}` in the config). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** More arguments after `--port P` (`--pretty`). */
+  readonly args?: readonly string[];
+}
+
+const children = new Set<ChildProcess>();
+let exitHooked = false;
+
+/** One exit hook for every spawned server (a hook each warns past 10: the kill loop spawns 21). */
+function killAtExit(child: ChildProcess): void {
+  if (!exitHooked) process.once('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+  exitHooked = true;
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 /** Runs `node bin/tocsin.js serve --config X --port P`, resolving once GetVersion answers. */
-export async function spawnServer(configPath: string, port: number, timeoutMs = 15_000): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, [TOCSIN_BIN, 'serve', '--config', configPath, '--port', String(port)], {
+export async function spawnServer(configPath: string, port: number, timeoutMs = 15_000, options: SpawnOptions = {}): Promise<SpawnedServer> {
+  const child = spawn(process.execPath, [TOCSIN_BIN, 'serve', '--config', configPath, '--port', String(port), ...(options.args ?? [])], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
   });
   let stderr = '';
+  let stdout = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdout!.resume();
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
     child.once('exit', (code, signal) => done({ code, signal })),
   );
   let hasExited = false;
   void exited.then(() => (hasExited = true));
-  process.once('exit', () => child.kill('SIGKILL'));
+  killAtExit(child);
   const url = `http://127.0.0.1:${port}`;
   const client = new AciClient(url);
   try {
@@ -151,6 +173,7 @@ export async function spawnServer(configPath: string, port: number, timeoutMs = 
     url,
     client,
     stderr: () => stderr,
+    stdout: () => stdout,
     exited,
     async kill9() {
       if (!hasExited) child.kill('SIGKILL');
