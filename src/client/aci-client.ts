@@ -16,6 +16,9 @@ import type { ActionStatusRecord } from './status-record.js';
 
 type Json = Record<string, unknown>;
 
+/** Reads (GetStatus) go again at once when no answer came: they change nothing. */
+const READ_RETRY: RetryPolicy = { attempts: 3, firstDelayMs: 0, factor: 1, maxDelayMs: 0, timeoutMs: 30_000 };
+
 export type { ActionStatusRecord };
 
 export interface CallOptions {
@@ -91,7 +94,10 @@ export class AciClient {
 
   /** The `<action>` record of a token (QueueInfo GetStatus). */
   async status(token: string, signal?: AbortSignal): Promise<ActionStatusRecord> {
-    const data = await this.call('QueueInfo', { QueueName: parseToken(token).action, QueueAction: 'GetStatus', Token: token }, signal ? { signal } : {});
+    // A read is safe to send again: a keep-alive socket the server closed while this client was
+    // busy ("other side closed") must not end a wait.
+    const params = { QueueName: parseToken(token).action, QueueAction: 'GetStatus', Token: token };
+    const data = await withRetries(READ_RETRY, () => this.call('QueueInfo', params, signal ? { signal } : {}));
     const actions = (data['actions'] as Json | undefined)?.['action'];
     const list = Array.isArray(actions) ? actions : actions ? [actions] : [];
     if (list.length === 0) throw aciErrorFor('QueueInfo', { errorcode: 'ERRORTOKENNOTFOUND', errordescription: `No action has token ${token}` });

@@ -144,6 +144,19 @@ describe('the client sends again with the same key', () => {
       }
     }));
 
+  test('a status read whose answer is lost on a broken connection is read again (a read changes nothing)', () =>
+    run(async (s) => {
+      const token = await new AciClient(s.url).send('Sleep', { Seconds: '0' });
+      const relay = await startLossyRelay(Number(new URL(s.url).port), ['swallow']);
+      try {
+        const record = await new AciClient(relay.url).status(token);
+        assert.equal(record['token'], token);
+        assert.equal(relay.connections(), 2, 'the first answer was lost, the second read answered');
+      } finally {
+        await relay.close();
+      }
+    }));
+
   test('an answer that does not come in time: the retry gets the first token; one action', () =>
     run(async (s) => {
       const relay = await startLossyRelay(Number(new URL(s.url).port), ['hold']);
