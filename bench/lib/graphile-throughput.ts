@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type WorkerEvents } from 'graphile-worker';
 import { backendPids, benchDatabase, type BenchDatabase } from './pg-database.js';
 import { CpuSpan } from './process-cpu.js';
@@ -44,7 +45,13 @@ const BULK_SLICE = 1_000;
 
 /** graphile-worker on `db` (migrated here), events to `target`; close() does not drop the database. */
 export async function graphileQueue(db: BenchDatabase, target: JobEventTarget, probe: QueueProbe): Promise<QueueUnderTest> {
-  const utils = await makeWorkerUtils({ connectionString: db.url, logger: quiet });
+  // One pool of graphile-worker's default size for the utils and every runner, ended on close:
+  // with a pool of its own per runner, a session still open when the bench drops the database
+  // ended the process with an unhandled 'error' (57P01, terminating connection).
+  const pgPool = new pg.Pool({ connectionString: db.url, max: 10 });
+  pgPool.on('error', () => {});
+  pgPool.on('connect', (client) => client.on('error', () => {}));
+  const utils = await makeWorkerUtils({ pgPool, logger: quiet });
   await utils.migrate();
   const output = jobEventOutput(target, probe);
   // Given to run(), so no event comes before these listeners.
@@ -67,7 +74,7 @@ export async function graphileQueue(db: BenchDatabase, target: JobEventTarget, p
     },
     async resume() {
       runner ??= await run({
-        connectionString: db.url,
+        pgPool,
         concurrency: CONCURRENCY,
         noHandleSignals: true,
         logger: quiet,
@@ -89,6 +96,7 @@ export async function graphileQueue(db: BenchDatabase, target: JobEventTarget, p
       runner = undefined;
       await output.close();
       await utils.release();
+      await pgPool.end();
     },
   };
 }

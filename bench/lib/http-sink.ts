@@ -90,6 +90,8 @@ if (parentPort && (workerData as { httpSink?: boolean } | undefined)?.httpSink) 
 /** Forked by startHttpSinkProcess(): the same sink, spoken to over the IPC channel. */
 const PROCESS_FLAG = '--http-sink-process';
 if (process.argv.includes(PROCESS_FLAG) && process.send) {
+  // A parent that died (a failed scenario) must not leave the sink behind.
+  process.once('disconnect', () => process.exit(0));
   serve(
     (m) => process.send!(m),
     (listener) => process.on('message', (m) => listener(m as ToSink)),

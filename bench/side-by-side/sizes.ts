@@ -37,10 +37,10 @@ export function sizes(quick: boolean): Sizes {
   return {
     jobs,
     oneAtATime: env('ONE_AT_A_TIME', quick ? 500 : 2_000),
-    webhookJobs: env('WEBHOOK_JOBS', jobs),
+    webhookJobs: env('WEBHOOK_JOBS', quick ? 2_000 : jobs),
     webhookWarmup: quick ? 300 : 1_000,
     paces: quick
-      ? [{ perSec: 500, jobs: 750 }, { perSec: 5_000, jobs: 5_000 }]
+      ? [{ perSec: 500, jobs: 750 }, { perSec: 5_000, jobs: 2_500 }]
       : [{ perSec: 500, jobs: 2_500 }, { perSec: 5_000, jobs: 10_000 }],
     inFlight: env('IN_FLIGHT', 8),
     httpOne: quick ? 500 : 2_000,

@@ -62,8 +62,10 @@ export async function webhook(create: QueueFactory, s: Sizes, sink: HttpSink): P
   let completed = 0;
   const probe: QueueProbe = { lineWritten: () => {}, jobEnded: (key) => void ended.set(key, now()), jobCompleted: () => void completed++ };
   const queue = await create({ kind: 'webhook', url: `http://127.0.0.1:${sink.port}/e`, inFlight: s.inFlight }, probe);
-  const until = async (target: number) => {
-    while (completed < target) await new Promise((r) => setTimeout(r, 2));
+  // Bounded: a system far behind (or losing jobs) is measured on what it did by then, not waited for.
+  const until = async (target: number, deadlineMs = 60_000) => {
+    const deadline = now() + deadlineMs;
+    while (completed < target && now() < deadline) await new Promise((r) => setTimeout(r, 2));
   };
   try {
     const loads: WebhookLoad[] = [];
@@ -81,7 +83,7 @@ export async function webhook(create: QueueFactory, s: Sizes, sink: HttpSink): P
       const target = completed + pace.jobs;
       t0 = now();
       const added = submitPaced(pace.jobs, pace.perSec, () => queue.addOne());
-      loads.push(await measure(sink, pace.jobs, added.then(() => until(target)), s.lateMs, t0, ended, pace.perSec));
+      loads.push(await measure(sink, pace.jobs, added.then(() => until(target, s.lateMs)), s.lateMs, t0, ended, pace.perSec));
     }
     return { loads, peakRss: rss.stop() };
   } finally {
