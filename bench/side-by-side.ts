@@ -4,7 +4,8 @@
  * the wire, and the ceilings (no queue at all). Each scenario runs in a child process of its own;
  * runs interleave the systems (Tocsin, graphile-worker, BullMQ, BullMQ with AOF, ceilings), and the
  * table shows medians over runs. Prints one table of absolute figures with the ratios Tocsin/peer
- * and Tocsin/ceiling, and writes bench/results/latest.json and bench/results/side-by-side.svg.
+ * and Tocsin/ceiling, and writes bench/results/latest.json, latest.md (the table in Markdown) and
+ * side-by-side.svg.
  *
  * BullMQ runs on the Redis at TOCSIN_BENCH_REDIS_URL (default 127.0.0.1:6379) twice: without
  * persistence, and with `appendonly yes` + `appendfsync everysec`, switched with CONFIG SET for that
@@ -25,7 +26,7 @@ import { pgServerFacts, pgSkipReason } from './lib/pg-database.js';
 import { PERSISTENCE_LABEL, redisFacts, redisSkipReason, withPersistence } from './lib/redis-server.js';
 import { median } from './lib/summary.js';
 import { chartSvg } from './side-by-side/chart.js';
-import { buildRows, formatRows, type Runs } from './side-by-side/report.js';
+import { buildRows, formatRows, markdownRows, type Runs } from './side-by-side/report.js';
 import { runScenario, type Scenario } from './side-by-side/scenario.js';
 import { sizes as sizesFor, type Sizes } from './side-by-side/sizes.js';
 import { LABELS, SYSTEMS, type SystemId } from './side-by-side/systems.js';
@@ -145,7 +146,9 @@ export async function runSideBySide(quick: boolean): Promise<void> {
   writeFileSync(join(RESULTS_DIR, 'side-by-side.svg'), chartSvg(rows, title));
   const json = { startedAt, finishedAt: new Date().toISOString(), quick, machine, loadAverage, servers: facts, systems: LABELS, skipped, sizes: s, rows, runs };
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
-  console.log(`written: ${join(RESULTS_DIR, 'latest.json')}, ${join(RESULTS_DIR, 'side-by-side.svg')}`);
+  const legend = `${machine}; load average (1 min) during the run ${loadAverage.min.toFixed(1)}-${loadAverage.max.toFixed(1)} (median ${loadAverage.median.toFixed(1)})`;
+  writeFileSync(join(RESULTS_DIR, 'latest.md'), `${title}\n\n${legend}\n\n${markdownRows(rows, present)}\n`);
+  console.log(`written: ${['latest.json', 'latest.md', 'side-by-side.svg'].map((f) => join(RESULTS_DIR, f)).join(', ')}`);
 }
 
 await runBenchScript<Scenario>(import.meta.url, runScenario, () => runSideBySide(process.argv.includes('--quick')));

@@ -1,6 +1,6 @@
 /**
- * The side-by-side chart (SVG, no dependency): one group of horizontal bars per "higher is better"
- * throughput row, a bar per system and the ceiling where there is one, each bar's length relative to
+ * The side-by-side chart (SVG, no dependency): one group of horizontal bars per throughput row (/s),
+ * a bar per system and the ceiling where there is one, each bar's length relative to
  * the largest in its group (the rows have different units), its figure written beside it.
  */
 import { HEADS, SYSTEMS, type SystemId } from './systems.js';
@@ -24,7 +24,7 @@ const GROUP_GAP = 16;
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function chartSvg(rows: readonly Row[], title: string): string {
-  const groups = rows.filter((r) => r.better === 'higher' && (Object.keys(r.values).length > 0));
+  const groups = rows.filter((r) => r.unit.endsWith('/s') && Object.keys(r.values).length > 0);
   const parts: string[] = [];
   let y = 40;
   for (const r of groups) {

@@ -84,6 +84,8 @@ export function buildRows(runs: Runs, paces: readonly number[], httpInFlight: nu
       row(name, 'events', 'events/s', 'higher', perSystem(runs.webhook, (r) => loadOf(r, pace).eventsPerSec), ceiling),
       row(name, 'latency p50 (job end → receipt)', 'ms', 'lower', perSystem(runs.webhook, (r) => loadOf(r, pace).latency.p50)),
       row(name, 'latency p99', 'ms', 'lower', perSystem(runs.webhook, (r) => loadOf(r, pace).latency.p99)),
+      // A system far behind is measured on what arrived within the wait (sizes.ts lateMs): this says how much.
+      row(name, 'received within the wait', '%', 'higher', perSystem(runs.webhook, (r) => (100 * loadOf(r, pace).received) / Math.max(1, loadOf(r, pace).expected))),
     );
   }
   // The peers' figures here are W1's enqueue phases (add / addJob awaited one by one; addBulk / addJobs).
@@ -110,8 +112,8 @@ function figure(v: number | undefined, unit: string): string {
 
 const ratio = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}×`);
 
-/** The printed table: absolute figures, then the ratios. */
-export function formatRows(rows: readonly Row[], present: readonly SystemId[]): string {
+/** Column heads and cells of the table: absolute figures, then the ratios. */
+function tableCells(rows: readonly Row[], present: readonly SystemId[]): { headers: string[]; cells: string[][] } {
   const peers = present.filter((s) => s !== 'tocsin');
   const headers = ['workload', 'figure', 'unit', ...present.map((s) => HEADS[s]), 'ceiling', ...peers.map((p) => `T/${HEADS[p]}`), 'T/ceiling'];
   const cells = rows.map((r) => [
@@ -123,5 +125,18 @@ export function formatRows(rows: readonly Row[], present: readonly SystemId[]): 
     ...peers.map((p) => ratio(r.ratios[p])),
     ratio(r.ratios.ceiling),
   ]);
+  return { headers, cells };
+}
+
+/** The printed table. */
+export function formatRows(rows: readonly Row[], present: readonly SystemId[]): string {
+  const { headers, cells } = tableCells(rows, present);
   return formatTable(headers, cells);
+}
+
+/** The same table in Markdown (bench/results/latest.md, for the README). */
+export function markdownRows(rows: readonly Row[], present: readonly SystemId[]): string {
+  const { headers, cells } = tableCells(rows, present);
+  const line = (c: readonly string[]) => `| ${c.join(' | ')} |`;
+  return [line(headers), line(headers.map((_, i) => (i < 3 ? '---' : '---:'))), ...cells.map(line)].join('\n');
 }
