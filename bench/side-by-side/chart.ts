@@ -3,7 +3,7 @@
  * a bar per system and the ceiling where there is one, each bar's length relative to
  * the largest in its group (the rows have different units), its figure written beside it.
  */
-import { HEADS, SYSTEMS, type SystemId } from './systems.js';
+import { LABELS, SYSTEMS, type SystemId } from './systems.js';
 import type { Row } from './report.js';
 import { rate } from '../lib/stats.js';
 
@@ -15,8 +15,8 @@ const COLOURS: Record<SystemId | 'ceiling', string> = {
   ceiling: '#adb5bd',
 };
 
-const WIDTH = 1000;
-const LABEL = 260;
+const WIDTH = 900;
+const LABEL = 250;
 const BAR = 14;
 const GAP = 3;
 const GROUP_GAP = 16;
@@ -28,15 +28,17 @@ export function chartSvg(rows: readonly Row[], title: string): string {
   const parts: string[] = [];
   let y = 40;
   for (const r of groups) {
-    const bars = [...SYSTEMS.filter((s) => r.values[s] !== undefined).map((s) => ({ key: s as SystemId | 'ceiling', name: HEADS[s], value: r.values[s]! }))];
+    const bars = [...SYSTEMS.filter((s) => r.values[s] !== undefined).map((s) => ({ key: s as SystemId | 'ceiling', name: LABELS[s], value: r.values[s]! }))];
     if (r.ceiling !== undefined) bars.push({ key: 'ceiling', name: `ceiling (${r.ceilingName ?? ''})`, value: r.ceiling });
     const max = Math.max(...bars.map((b) => b.value));
-    parts.push(`<text x="8" y="${y + 11}" font-weight="bold">${esc(`${r.workload}: ${r.figure}`)}</text>`);
-    parts.push(`<text x="8" y="${y + 25}" fill="#555">${esc(r.unit)}</text>`);
+    // The group's title on a line of its own (some are wider than the label column), each bar named at its left.
+    parts.push(`<text x="8" y="${y + 11}"><tspan font-weight="bold">${esc(`${r.workload}: ${r.figure}`)}</tspan> <tspan fill="#555">${esc(r.unit)}</tspan></text>`);
+    y += BAR + GAP + 2;
     for (const b of bars) {
-      const w = max > 0 ? Math.max(1, ((WIDTH - LABEL - 240) * b.value) / max) : 1;
-      parts.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${COLOURS[b.key]}"><title>${esc(b.name)}</title></rect>`);
-      parts.push(`<text x="${(LABEL + w + 4).toFixed(1)}" y="${y + 11}">${esc(`${rate(b.value)} ${b.name}`)}</text>`);
+      const w = max > 0 ? Math.max(1, ((WIDTH - LABEL - 90) * b.value) / max) : 1;
+      parts.push(`<text x="16" y="${y + 11}">${esc(b.name)}</text>`);
+      parts.push(`<rect x="${LABEL}" y="${y}" width="${w.toFixed(1)}" height="${BAR}" fill="${COLOURS[b.key]}"/>`);
+      parts.push(`<text x="${(LABEL + w + 4).toFixed(1)}" y="${y + 11}">${esc(rate(b.value))}</text>`);
       y += BAR + GAP;
     }
     y += GROUP_GAP;
