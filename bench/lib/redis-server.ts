@@ -84,7 +84,8 @@ export async function withPersistence<R>(persistence: RedisPersistence, use: () 
       await aofSettled(client);
       console.log(`  Redis: CONFIG SET ${changed.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(', ')} for the BullMQ ${persistence} column (was ${before.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(', ')})`);
     }
-    const onExit = () => void restore();
+    // Ctrl-C in the middle: put the settings back, then exit as node would have.
+    const onExit = () => void restore().finally(() => process.exit(130));
     process.once('SIGINT', onExit);
     try {
       return await use();
