@@ -2,7 +2,7 @@
  * Tocsin beside BullMQ and graphile-worker (issue 15), every figure measured in the same run with
  * its baseline: W1 events to a file, W2 a webhook per completion (burst and paced), submission over
  * the wire, and the ceilings (no queue at all). Each scenario runs in a child process of its own;
- * runs interleave the systems (Tocsin, graphile-worker, BullMQ, BullMQ with AOF, ceilings), and the
+ * runs interleave the systems (Tocsin, BullMQ, BullMQ with AOF, graphile-worker, ceilings), and the
  * table shows medians over runs. Prints one table of absolute figures with the ratios Tocsin/peer
  * and Tocsin/ceiling, and writes bench/results/latest.json, latest.md (the table in Markdown) and
  * side-by-side.svg.
