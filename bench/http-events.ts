@@ -45,6 +45,7 @@ import { startHttpSink, type HttpSink, type SinkReceipts } from './lib/http-sink
 import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
 import { runPool } from './lib/pool.js';
+import { submitPaced } from './lib/paced.js';
 import { runBenchScript, runInChild, type Durability } from './lib/child.js';
 import { latencies, mb, ms, perSecond, rate, verdict, type LatencySummary } from './lib/stats.js';
 import { formatTable } from './lib/table.js';
@@ -114,18 +115,6 @@ async function outboxDrained(eventCounts: () => Promise<{ state: string; count: 
     const counts = await eventCounts();
     if (!counts.some((c) => c.state === 'pending' && c.count > 0)) return now();
     await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-/** `n` submissions at `pace` per second (checked every millisecond or so). */
-async function submitPaced<T>(n: number, pace: number, submit: () => Promise<T>): Promise<T[]> {
-  const all: Promise<T>[] = [];
-  const t0 = now();
-  for (;;) {
-    const due = Math.min(n, Math.floor(((now() - t0) * pace) / 1000) + 1);
-    while (all.length < due) all.push(submit());
-    if (all.length >= n) return Promise.all(all);
-    await new Promise((r) => setTimeout(r, 1));
   }
 }
 

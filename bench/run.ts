@@ -3,9 +3,13 @@
  * through the engine, many nodes on one PostgreSQL database (bench/cluster.ts), the cost of an
  * IdempotencyKey on every submission (bench/idempotent-submission.ts), then the
  * handler benches of bench/http-handler.ts, bench/lua-handler.ts and bench/lua-startup.ts when they
- * are built (each in its own node process, output passed through), and a closing summary table.
+ * are built (each in its own node process, output passed through), a closing summary table, and
+ * last Tocsin beside BullMQ and graphile-worker (bench/side-by-side.ts: its own table, and
+ * bench/results/latest.json with its chart). `--quick` runs only the side-by-side benchmark, at
+ * its smaller sizes (under two minutes).
  *
  *   npm run bench
+ *   npm run bench -- --quick
  *   ACTIONS=10000 RUNS=3 npm run bench     (RUNS: runs per scenario; the summary shows medians)
  */
 import { spawn } from 'node:child_process';
@@ -33,6 +37,11 @@ function runScript(script: string): Promise<{ code: number | null; seconds: numb
 const here = dirname(fileURLToPath(import.meta.url));
 const facts = machineFacts();
 console.log(`Tocsin benchmarks, ${new Date().toISOString()}\n${facts}`);
+const { runSideBySide } = await import('./side-by-side.js');
+if (process.argv.includes('--quick')) {
+  await runSideBySide(true);
+  process.exit(0);
+}
 
 const rows: SummaryRow[] = [...(await runCore()), ...(await runEvents())];
 rows.push(...(await (await import('./http-events.js')).runHttpEvents()));
@@ -53,3 +62,4 @@ for (const name of HANDLER_BENCHES) {
 console.log(`\n== summary (medians of runs) ==\n${facts}`);
 console.log(formatTable(SUMMARY_HEADERS, rows.map(summaryCells)));
 for (const line of handlerRuns) console.log(line);
+await runSideBySide(false);

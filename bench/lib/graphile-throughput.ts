@@ -1,20 +1,27 @@
 /**
- * graphile-worker (0.17.3, a dev dependency) on the work of bench/cluster.ts's throughput scenarios,
- * in the same run: `actions` no-op jobs added first (addJobs, like Tocsin's submissions to a paused
- * queue), then a runner with concurrency 8 (Tocsin's MaximumThreads) and default settings started
- * and timed until a line has been appended to a text file for every job's start and success (its
- * `events` emitter: job:start, job:success), one write per line as Tocsin's TextFileHandler does.
- * A warm-up of `warmup` jobs runs first, so the figure is of a warm runner. On a fresh database of
- * its own; the library's log lines are dropped (stdout is not what is measured).
+ * graphile-worker (0.17.3, a dev dependency) driven on the benchmarks' work:
+ *  - `graphileQueue`: graphile-worker as a QueueUnderTest (bench/side-by-side.ts): a runner with
+ *    concurrency 8 (Tocsin's MaximumThreads), default settings and a no-op task; its `events`
+ *    emitter's job:start and job:success go to the job event output (a line each to a text file,
+ *    one write per line as Tocsin's TextFileHandler does, or a POST per completion); pause stops
+ *    the runner, resume starts a new one;
+ *  - `runGraphile`: bench/cluster.ts's throughput scenario on it, in the same run: `actions` no-op
+ *    jobs added first (addJobs, like Tocsin's submissions to a paused queue), then a runner started
+ *    and timed until a line has been appended for every job's start and success. A warm-up of
+ *    `warmup` jobs runs first, so the figure is of a warm runner.
+ * Each on a fresh database of its own; the library's log lines are dropped (stdout is not what is measured).
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
+import pg from 'pg';
 import { Logger, makeWorkerUtils, run, type Runner, type WorkerEvents } from 'graphile-worker';
-import { backendPids, benchDatabase, databaseStats } from './pg-database.js';
+import { backendPids, benchDatabase, type BenchDatabase } from './pg-database.js';
 import { CpuSpan } from './process-cpu.js';
 import { perSecond } from './stats.js';
+import { jobEventOutput } from './job-event-output.js';
+import { CONCURRENCY, type JobEventTarget, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
 
 export interface GraphileScenario {
   readonly kind: 'graphile';
@@ -33,59 +40,108 @@ export interface GraphileResult {
 
 const quiet = new Logger(() => () => {});
 
+/** addJobs in slices of this many jobs. */
+const BULK_SLICE = 1_000;
+
+/** graphile-worker on `db` (migrated here), events to `target`; close() does not drop the database. */
+export async function graphileQueue(db: BenchDatabase, target: JobEventTarget, probe: QueueProbe): Promise<QueueUnderTest> {
+  // One pool of graphile-worker's default size for the utils and every runner, ended on close:
+  // with a pool of its own per runner, a session still open when the bench drops the database
+  // ended the process with an unhandled 'error' (57P01, terminating connection).
+  const pgPool = new pg.Pool({ connectionString: db.url, max: 10 });
+  pgPool.on('error', () => {});
+  pgPool.on('connect', (client) => client.on('error', () => {}));
+  const utils = await makeWorkerUtils({ pgPool, logger: quiet });
+  await utils.migrate();
+  const output = jobEventOutput(target, probe);
+  // Given to run(), so no event comes before these listeners.
+  const events = new EventEmitter() as WorkerEvents;
+  events.on('job:start', ({ job }) => output.started(job.id));
+  events.on('job:success', ({ job }) => {
+    probe.jobCompleted();
+    output.completed(job.id);
+  });
+  let runner: Runner | undefined;
+  let n = 0;
+  return {
+    async addOne() {
+      return (await utils.addJob('noop', { i: n++ })).id;
+    },
+    async addMany(count) {
+      for (let i = 0; i < count; i += BULK_SLICE) {
+        await utils.addJobs(Array.from({ length: Math.min(BULK_SLICE, count - i) }, () => ({ identifier: 'noop', payload: { i: n++ } })));
+      }
+    },
+    async resume() {
+      runner ??= await run({
+        pgPool,
+        concurrency: CONCURRENCY,
+        noHandleSignals: true,
+        logger: quiet,
+        events,
+        taskList: {
+          noop: async (_payload, helpers) => {
+            probe.jobEnded(helpers.job.id);
+          },
+        },
+      });
+    },
+    async pause() {
+      const r = runner;
+      runner = undefined;
+      await r?.stop();
+    },
+    async close() {
+      await runner?.stop().catch(() => undefined);
+      runner = undefined;
+      await output.close();
+      await utils.release();
+      await pgPool.end();
+    },
+  };
+}
+
+/** bench/cluster.ts's throughput scenario on graphile-worker (see the header). */
 export async function runGraphile(s: GraphileScenario): Promise<GraphileResult> {
   const db = await benchDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-graphile-'));
-  const fd = openSync(join(dir, 'events.log'), 'a');
-  let runner: Runner | undefined;
-  try {
-    const utils = await makeWorkerUtils({ connectionString: db.url, logger: quiet });
-    await utils.migrate();
-    let lines = 0;
-    let succeeded = 0;
-    let target = 0;
-    let done: (() => void) | undefined;
-    // Given to run(), so no event comes before these listeners.
-    const events = new EventEmitter() as WorkerEvents;
-    events.on('job:start', ({ job }) => {
-      writeSync(fd, `${JSON.stringify({ type: 'start', id: job.id, task: job.task_identifier })}\n`);
-      lines++;
-    });
-    events.on('job:success', ({ job }) => {
-      writeSync(fd, `${JSON.stringify({ type: 'success', id: job.id, task: job.task_identifier })}\n`);
-      lines++;
+  let lines = 0;
+  let succeeded = 0;
+  let target = 0;
+  let done: (() => void) | undefined;
+  const probe: QueueProbe = {
+    lineWritten: () => void lines++,
+    jobEnded: () => {},
+    jobCompleted: () => {
       if (++succeeded >= target) done?.();
-    });
-    const start = () => run({ connectionString: db.url, concurrency: 8, noHandleSignals: true, logger: quiet, events, taskList: { noop: async () => {} } });
-    const add = async (count: number) => {
-      const specs = Array.from({ length: count }, (_, i) => ({ identifier: 'noop', payload: { i } }));
-      for (let i = 0; i < specs.length; i += 1000) await utils.addJobs(specs.slice(i, i + 1000));
-    };
-    const until = (count: number) => {
-      target = succeeded + count;
-      return new Promise<void>((resolve) => (done = resolve));
-    };
-
-    runner = await start();
+    },
+  };
+  const until = (count: number) => {
+    target = succeeded + count;
+    return new Promise<void>((resolve) => (done = resolve));
+  };
+  let queue: QueueUnderTest | undefined;
+  try {
+    queue = await graphileQueue(db, { kind: 'file', path: join(dir, 'events.log') }, probe);
     const warm = until(s.warmup);
-    await add(s.warmup);
+    await queue.resume();
+    await queue.addMany(s.warmup);
     await warm;
-    await runner.stop();
+    await queue.pause();
     // The measured jobs go in while no runner is up, then one starts: the processing alone is timed.
-    await add(s.actions);
+    await queue.addMany(s.actions);
     const linesBefore = lines;
     const finished = until(s.actions);
     const nodeCpu = process.cpuUsage();
     const pgCpu = new CpuSpan();
     const t0 = performance.now();
-    runner = await start();
+    await queue.resume();
     // The runner's connections exist once it has started (the first milliseconds of their CPU are missed).
     pgCpu.start(await backendPids(db.name));
     await finished;
     const elapsedMs = performance.now() - t0;
     const cpu = process.cpuUsage(nodeCpu);
     const pgMs = pgCpu.stop();
-    await utils.release();
     const perK = (ms: number | undefined) => (ms === undefined ? undefined : (ms * 1000) / s.actions);
     return {
       jobsPerSec: perSecond(s.actions, elapsedMs),
@@ -95,12 +151,8 @@ export async function runGraphile(s: GraphileScenario): Promise<GraphileResult> 
       pgCpuPerK: perK(pgMs),
     };
   } finally {
-    await runner?.stop().catch(() => undefined);
-    closeSync(fd);
+    await queue?.close();
     rmSync(dir, { recursive: true, force: true });
-    // The library ends its pools without waiting for them: a connection still open when the drop
-    // terminates it errors on a pool nobody listens to any more, which ends this process.
-    await databaseStats(db.name, 5_000);
     await db.drop();
   }
 }

@@ -7,6 +7,8 @@
  * body size; `collect()` hands those back and starts afresh.
  */
 import { createServer } from 'node:http';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parentPort, workerData, Worker } from 'node:worker_threads';
 
 export interface SinkReceipts {
@@ -85,22 +87,36 @@ if (parentPort && (workerData as { httpSink?: boolean } | undefined)?.httpSink) 
   );
 }
 
-/** Start the sink in a worker thread; resolves once it listens. */
-export function startHttpSink(): Promise<HttpSink> {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { httpSink: true } });
+/** Forked by startHttpSinkProcess(): the same sink, spoken to over the IPC channel. */
+const PROCESS_FLAG = '--http-sink-process';
+if (process.argv.includes(PROCESS_FLAG) && process.send) {
+  // A parent that died (a failed scenario) must not leave the sink behind.
+  process.once('disconnect', () => process.exit(0));
+  serve(
+    (m) => process.send!(m),
+    (listener) => process.on('message', (m) => listener(m as ToSink)),
+  );
+}
+
+/** The parent's side of a sink, over whichever channel it runs behind. */
+function sinkClient(
+  send: (m: ToSink) => void,
+  onMessage: (listener: (m: FromSink) => void) => void,
+  onError: (listener: (e: Error) => void) => void,
+  close: () => Promise<void>,
+): Promise<HttpSink> {
   const waiting = new Map<FromSink['kind'], { resolve: (m: FromSink) => void; reject: (e: Error) => void }>();
-  worker.on('message', (m: FromSink) => {
+  onMessage((m) => {
     const w = waiting.get(m.kind);
     waiting.delete(m.kind);
     w?.resolve(m);
   });
-  worker.on('error', (e) => {
+  onError((e) => {
     for (const w of waiting.values()) w.reject(e);
     waiting.clear();
   });
   const next = <K extends FromSink['kind']>(kind: K) =>
     new Promise<Extract<FromSink, { kind: K }>>((resolve, reject) => waiting.set(kind, { resolve: resolve as (m: FromSink) => void, reject }));
-  const send = (m: ToSink) => worker.postMessage(m);
   return next('port').then(({ port }) => ({
     port,
     expect(count) {
@@ -113,8 +129,37 @@ export function startHttpSink(): Promise<HttpSink> {
       send({ kind: 'collect' });
       return receipts.then((m) => m.receipts);
     },
-    async close() {
+    close,
+  }));
+}
+
+/** Start the sink in a worker thread; resolves once it listens. */
+export function startHttpSink(): Promise<HttpSink> {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { httpSink: true } });
+  return sinkClient(
+    (m) => worker.postMessage(m),
+    (listener) => worker.on('message', listener),
+    (listener) => worker.on('error', listener),
+    async () => {
       await worker.terminate();
     },
-  }));
+  );
+}
+
+/**
+ * Start the sink in a node process of its own (the issue's "local sink in another process": it
+ * shares neither event loop nor heap with the system it measures); resolves once it listens.
+ */
+export function startHttpSinkProcess(): Promise<HttpSink> {
+  const child = fork(fileURLToPath(import.meta.url), [PROCESS_FLAG], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return sinkClient(
+    (m) => child.send(m),
+    (listener) => child.on('message', (m) => listener(m as FromSink)),
+    (listener) => child.on('error', listener),
+    async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  );
 }

@@ -1,0 +1,42 @@
+/**
+ * One scenario of the side-by-side benchmark: one workload on one system, run in a child process
+ * of its own (lib/child.ts) so that each has its own heap, peak RSS and JIT state.
+ */
+import { startHttpSinkProcess } from '../lib/http-sink.js';
+import { ceilings, type CeilingsResult } from './ceilings.js';
+import { eventsToFile, type EventsToFileResult } from './events-to-file.js';
+import type { Sizes } from './sizes.js';
+import { tocsinSubmission, type SubmissionResult } from './submission.js';
+import { queueFactory, type SystemId } from './systems.js';
+import { webhook, type WebhookResult } from './webhook.js';
+
+export type Scenario =
+  | { readonly workload: 'events-to-file' | 'webhook'; readonly system: SystemId; readonly sizes: Sizes }
+  | { readonly workload: 'submission'; readonly system: 'tocsin'; readonly sizes: Sizes }
+  | { readonly workload: 'ceilings'; readonly sizes: Sizes };
+
+export type ScenarioResult = EventsToFileResult | WebhookResult | SubmissionResult | CeilingsResult;
+
+export async function runScenario(s: Scenario): Promise<ScenarioResult> {
+  if (s.workload === 'submission') return tocsinSubmission(s.sizes);
+  if (s.workload === 'events-to-file') {
+    const { create, dispose } = await queueFactory(s.system);
+    try {
+      return await eventsToFile(create, s.sizes);
+    } finally {
+      await dispose();
+    }
+  }
+  const sink = await startHttpSinkProcess();
+  try {
+    if (s.workload === 'ceilings') return await ceilings(s.sizes, sink);
+    const { create, dispose } = await queueFactory(s.system);
+    try {
+      return await webhook(create, s.sizes, sink);
+    } finally {
+      await dispose();
+    }
+  } finally {
+    await sink.close();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The systems of the side-by-side benchmark, their column labels, and how a scenario's child
+ * process makes one (a graphile-worker queue gets a fresh PostgreSQL database, dropped after).
+ */
+import { benchDatabase } from '../lib/pg-database.js';
+import { bullmqQueue } from '../lib/bullmq-queue.js';
+import { graphileQueue } from '../lib/graphile-throughput.js';
+import type { QueueFactory, QueueUnderTest } from '../lib/queue-under-test.js';
+import { tocsinQueue } from '../lib/tocsin-queue.js';
+
+export const SYSTEMS = ['tocsin', 'bullmq', 'bullmq-aof', 'graphile'] as const;
+export type SystemId = (typeof SYSTEMS)[number];
+export type PeerId = Exclude<SystemId, 'tocsin'>;
+
+export const LABELS: Record<SystemId, string> = {
+  tocsin: 'Tocsin (SQLite, Durability=process)',
+  bullmq: 'BullMQ 6.7.0 (Redis, no persistence)',
+  'bullmq-aof': 'BullMQ 6.7.0 (Redis, AOF everysec)',
+  graphile: 'graphile-worker 0.17.3 (PostgreSQL)',
+};
+
+/** Short column heads for the table. */
+export const HEADS: Record<SystemId, string> = {
+  tocsin: 'Tocsin',
+  bullmq: 'BullMQ',
+  'bullmq-aof': 'BullMQ AOF',
+  graphile: 'graphile',
+};
+
+/** A factory for `system`, and what to clean up once its queue is closed. */
+export async function queueFactory(system: SystemId): Promise<{ create: QueueFactory; dispose: () => Promise<void> }> {
+  if (system === 'tocsin') return { create: tocsinQueue, dispose: async () => {} };
+  if (system === 'bullmq' || system === 'bullmq-aof') return { create: bullmqQueue, dispose: async () => {} };
+  const db = await benchDatabase();
+  return {
+    create: (target, probe): Promise<QueueUnderTest> => graphileQueue(db, target, probe),
+    dispose: () => db.drop(),
+  };
+}
