@@ -2,7 +2,7 @@
  * The systems of the side-by-side benchmark, their column labels, and how a scenario's child
  * process makes one (a graphile-worker queue gets a fresh PostgreSQL database, dropped after).
  */
-import { benchDatabase } from '../lib/pg-database.js';
+import { benchDatabase, databaseStats } from '../lib/pg-database.js';
 import { bullmqQueue } from '../lib/bullmq-queue.js';
 import { graphileQueue } from '../lib/graphile-throughput.js';
 import type { QueueFactory, QueueUnderTest } from '../lib/queue-under-test.js';
@@ -34,6 +34,11 @@ export async function queueFactory(system: SystemId): Promise<{ create: QueueFac
   const db = await benchDatabase();
   return {
     create: (target, probe): Promise<QueueUnderTest> => graphileQueue(db, target, probe),
-    dispose: () => db.drop(),
+    // The library ends its pools without waiting for them: a session still open when the drop
+    // terminates it errors on a pool nobody listens to, which ends the process. So: wait first.
+    dispose: async () => {
+      await databaseStats(db.name, 5_000);
+      await db.drop();
+    },
   };
 }
