@@ -17,17 +17,26 @@ import type { Sql } from './transaction.js';
 export const EVENT_APPEND_LOCK = 0x746f6365; // 'toce'
 export const CHANNEL = 'tocsin';
 
+/**
+ * The parameters of an events insert, one array per column: event_id, type, handler, queue,
+ * token, document, request, created_at (the order of every `unnest` over them here and in
+ * fast-commit.ts).
+ */
+export function eventColumns(events: readonly NewEvent[]): unknown[] {
+  const col = <K extends keyof NewEvent>(key: K) => events.map((e) => e[key] ?? null);
+  return [col('eventId'), col('type'), col('handler'), col('queue'), col('token'), col('document'), col('request'), col('createdAt')];
+}
+
 export async function appendEvents(sql: Sql, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
   await sql.query('SELECT pg_advisory_xact_lock($1)', [EVENT_APPEND_LOCK]);
-  const col = <K extends keyof NewEvent>(key: K) => events.map((e) => e[key] ?? null);
   await sql.query(
     `INSERT INTO events (event_id, type, handler, queue, token, document, request, next_attempt_at, created_at)
      SELECT e.event_id, e.type, e.handler, e.queue, e.token, e.document, e.request, e.created_at, e.created_at
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
          WITH ORDINALITY AS e(event_id, type, handler, queue, token, document, request, created_at, n)
       ORDER BY e.n`,
-    [col('eventId'), col('type'), col('handler'), col('queue'), col('token'), col('document'), col('request'), col('createdAt')],
+    eventColumns(events),
   );
 }
 
@@ -39,7 +48,6 @@ export async function appendEvents(sql: Sql, events: readonly NewEvent[]): Promi
 export async function appendAndNotify(sql: Sql, events: readonly NewEvent[], queues: readonly QueueWrite[], notice: Notice): Promise<void> {
   const notifying = Boolean(notice.e?.length || notice.w?.length || notice.c?.length || notice.p?.length);
   if (events.length === 0 && queues.length === 0 && !notifying) return;
-  const col = <K extends keyof NewEvent>(key: K) => events.map((e) => e[key] ?? null);
   await sql.query(
     `WITH lk AS (SELECT pg_advisory_xact_lock($1) WHERE $2::int > 0),
           ev AS (INSERT INTO events (event_id, type, handler, queue, token, document, request, next_attempt_at, created_at)
@@ -54,14 +62,7 @@ export async function appendAndNotify(sql: Sql, events: readonly NewEvent[], que
     [
       EVENT_APPEND_LOCK,
       events.length,
-      col('eventId'),
-      col('type'),
-      col('handler'),
-      col('queue'),
-      col('token'),
-      col('document'),
-      col('request'),
-      col('createdAt'),
+      ...eventColumns(events),
       queues.map((q) => q.name),
       queues.map((q) => q.size),
       queues.map((q) => q.last),

@@ -17,10 +17,10 @@ import { BatchKeys, keySlot } from '../submission-keys.js';
 import { insertActions, storedKeyHolders } from './idempotency-keys.js';
 import { appendAndNotify, handlersOf } from './append-events.js';
 import { QueueTally } from './queue-tally.js';
+import { splitStartsAndSettlements, startSettleCtes, startSettleValues, type PendingStart } from './start-settle.js';
 import type { Sql } from './transaction.js';
 
 const REPORTS_KEPT = 100;
-const RUNNING = `(a.status = 'Processing' OR (a.status = 'Paused' AND a.started_at IS NOT NULL))`;
 
 export interface PgCommitOutput {
   readonly result: CommitResult;
@@ -28,11 +28,6 @@ export interface PgCommitOutput {
   readonly queued: readonly (readonly [string, number, number])[];
   /** Starts not written: the row was cancelled, paused or taken over since it was reserved. */
   readonly lostStarts: readonly ActionRecord[];
-}
-
-/** A reserved action handed to a slot (reservations.ts), its start not yet written. */
-export interface PendingStart {
-  readonly record: ActionRecord;
 }
 
 export async function commitBatch(sql: Sql, batch: CommitBatch, starts: readonly PendingStart[], planner: EventPlanner, storeId: string): Promise<PgCommitOutput> {
@@ -61,57 +56,14 @@ export async function commitBatch(sql: Sql, batch: CommitBatch, starts: readonly
   return { result: { enqueued, settled }, handlers, queued, lostStarts };
 }
 
-/**
- * The starts, the settlements, and both at once for an action that started and ended within the
- * batch (one row write instead of two: most no-op and short actions), in one statement. Each row
- * is in one part only, so the parts never see each other's changes (one snapshot per statement).
- * Fencing: a start applies only to a row still Queued and reserved by this node; a settlement
- * only to an action still running on this node in the same attempt.
- */
+/** The batch's starts and settlements in one statement (start-settle.ts), then their events. */
 async function startAndSettle(sql: Sql, batch: CommitBatch, starts: readonly PendingStart[], tally: QueueTally, planner: EventPlanner, events: NewEvent[]) {
-  const settling = new Map(batch.settlements.map((x) => [x.id, x]));
-  const startOnly = starts.filter((s) => !settling.has(s.record.id));
-  const starting = new Set(starts.map((s) => s.record.id));
-  const both = batch.settlements.filter((x) => starting.has(x.id));
-  const settleOnly = batch.settlements.filter((x) => !starting.has(x.id));
   const applied = new Set<number>();
   if (starts.length + batch.settlements.length > 0) {
-    const json = (x: (typeof batch.settlements)[number]) => (x.result ? JSON.stringify(x.result) : null);
     const rows = await sql.query<{ id: number }>(
-      `WITH st AS (
-              UPDATE actions a SET status = 'Processing', started_at = s.started_at, attempts = a.attempts + 1, stop_requested = false
-                FROM unnest($2::bigint[], $3::bigint[]) AS s(id, started_at)
-               WHERE a.id = s.id AND a.owner = $1 AND a.status = 'Queued'
-              RETURNING a.id),
-            se AS (
-              UPDATE actions a SET status = s.status, ended_at = s.ended_at, result = s.result, error = s.error, progress = NULL, stop_requested = false
-                FROM unnest($4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[]) AS s(id, status, ended_at, result, error, attempts)
-               WHERE a.id = s.id AND a.owner = $1 AND a.attempts = s.attempts AND ${RUNNING}
-              RETURNING a.id),
-            sb AS (
-              UPDATE actions a SET status = s.status, started_at = s.started_at, attempts = a.attempts + 1, ended_at = s.ended_at,
-                                   result = s.result, error = s.error, progress = NULL, stop_requested = false
-                FROM unnest($10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[]) AS s(id, status, started_at, ended_at, result, error)
-               WHERE a.id = s.id AND a.owner = $1 AND a.status = 'Queued'
-              RETURNING a.id)
+      `WITH ${startSettleCtes()}
        SELECT id FROM st UNION ALL SELECT id FROM se UNION ALL SELECT id FROM sb`,
-      [
-        batch.node,
-        startOnly.map((s) => s.record.id),
-        startOnly.map((s) => s.record.startedAt ?? batch.now),
-        settleOnly.map((x) => x.id),
-        settleOnly.map((x) => x.status),
-        settleOnly.map((x) => x.endedAt),
-        settleOnly.map(json),
-        settleOnly.map((x) => x.error ?? null),
-        settleOnly.map((x) => x.running.attempts),
-        both.map((x) => x.id),
-        both.map((x) => x.status),
-        both.map((x) => x.running.startedAt ?? batch.now),
-        both.map((x) => x.endedAt),
-        both.map(json),
-        both.map((x) => x.error ?? null),
-      ],
+      startSettleValues(batch, splitStartsAndSettlements(batch, starts)),
     );
     for (const r of rows.rows) applied.add(r.id);
   }

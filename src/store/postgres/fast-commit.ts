@@ -22,10 +22,10 @@ import type pg from 'pg';
 import type { ActionRecord } from '../../queue/record.js';
 import { finalRecord } from '../final-record.js';
 import type { CommitBatch, EventPlanner, NewEvent, QueueRule } from '../store.js';
-import { CHANNEL, EVENT_APPEND_LOCK, handlersOf } from './append-events.js';
-import type { PendingStart, PgCommitOutput } from './commit-batch.js';
+import { CHANNEL, EVENT_APPEND_LOCK, eventColumns, handlersOf } from './append-events.js';
+import type { PgCommitOutput } from './commit-batch.js';
+import { splitStartsAndSettlements, startSettleCtes, startSettleValues, type PendingStart } from './start-settle.js';
 
-const RUNNING = `(a.status = 'Processing' OR (a.status = 'Paused' AND a.started_at IS NOT NULL))`;
 const START = 1;
 const SETTLE = 2;
 const QUEUE = 3;
@@ -64,12 +64,6 @@ export async function fastCommit(
   planner: EventPlanner,
   storeId: string,
 ): Promise<PgCommitOutput> {
-  const settling = new Set(batch.settlements.map((x) => x.id));
-  const starting = new Set(starts.map((s) => s.record.id));
-  const startOnly = starts.filter((s) => !settling.has(s.record.id));
-  const both = batch.settlements.filter((x) => starting.has(x.id));
-  const settleOnly = batch.settlements.filter((x) => !starting.has(x.id));
-
   const tagged: Tagged[] = [];
   for (const s of starts) {
     const at = s.record.startedAt ?? batch.now;
@@ -95,8 +89,6 @@ export async function fastCommit(
     for (const event of planner.forAction(x.status === 'Error' ? 'OnError' : 'OnFinish', finals[i]!, batch.now)) tagged.push({ kind: SETTLE, key: String(x.id), event });
   });
 
-  const json = (x: CommitBatch['settlements'][number]) => (x.result ? JSON.stringify(x.result) : null);
-  const col = <K extends keyof NewEvent>(key: K) => tagged.map((t) => t.event[key] ?? null);
   const handlers = handlersOf(tagged.map((t) => t.event));
   const rows = await pool.query<{ kind: number; key: string }>(
     `WITH qr AS (
@@ -104,22 +96,7 @@ export async function fastCommit(
               FROM queues q JOIN unnest($16::text[], $17::int[], $18::float8[], $19::float8[], $20::int[]) AS r(name, max, filling, emptying, emptying_at) ON r.name = q.name
              ORDER BY q.name FOR UPDATE OF q),
           locked AS (SELECT count(*) AS n FROM qr),
-          st AS (
-            UPDATE actions a SET status = 'Processing', started_at = s.started_at, attempts = a.attempts + 1, stop_requested = false
-              FROM unnest($2::bigint[], $3::bigint[]) AS s(id, started_at)
-             WHERE a.id = s.id AND a.owner = $1 AND a.status = 'Queued' AND (SELECT n FROM locked) >= 0
-            RETURNING a.id, a.queue),
-          se AS (
-            UPDATE actions a SET status = s.status, ended_at = s.ended_at, result = s.result, error = s.error, progress = NULL, stop_requested = false
-              FROM unnest($4::bigint[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::int[]) AS s(id, status, ended_at, result, error, attempts)
-             WHERE a.id = s.id AND a.owner = $1 AND a.attempts = s.attempts AND ${RUNNING} AND (SELECT n FROM locked) >= 0
-            RETURNING a.id),
-          sb AS (
-            UPDATE actions a SET status = s.status, started_at = s.started_at, attempts = a.attempts + 1, ended_at = s.ended_at,
-                                 result = s.result, error = s.error, progress = NULL, stop_requested = false
-              FROM unnest($10::bigint[], $11::text[], $12::bigint[], $13::bigint[], $14::text[], $15::text[]) AS s(id, status, started_at, ended_at, result, error)
-             WHERE a.id = s.id AND a.owner = $1 AND a.status = 'Queued' AND (SELECT n FROM locked) >= 0
-            RETURNING a.id, a.queue),
+          ${startSettleCtes(' AND (SELECT n FROM locked) >= 0')},
           drains AS (SELECT queue, count(*)::int AS n FROM (SELECT queue FROM st UNION ALL SELECT queue FROM sb) x GROUP BY queue),
           steps AS (
             SELECT qr.name, d.n, tocsin_drain(qr.size, d.n, qr.max, qr.filling, qr.emptying, qr.emptying_at, qr.last_event) AS fired
@@ -144,21 +121,7 @@ export async function fastCommit(
           nt AS (SELECT pg_notify($33, $34) WHERE EXISTS (SELECT 1 FROM ev))
      SELECT a.kind, a.key, (SELECT count(*) FROM qu) AS queues, (SELECT count(*) FROM nt) AS notified FROM applied a`,
     [
-      batch.node,
-      startOnly.map((s) => s.record.id),
-      startOnly.map((s) => s.record.startedAt ?? batch.now),
-      settleOnly.map((x) => x.id),
-      settleOnly.map((x) => x.status),
-      settleOnly.map((x) => x.endedAt),
-      settleOnly.map(json),
-      settleOnly.map((x) => x.error ?? null),
-      settleOnly.map((x) => x.running.attempts),
-      both.map((x) => x.id),
-      both.map((x) => x.status),
-      both.map((x) => x.running.startedAt ?? batch.now),
-      both.map((x) => x.endedAt),
-      both.map(json),
-      both.map((x) => x.error ?? null),
+      ...startSettleValues(batch, splitStartsAndSettlements(batch, starts)),
       queues,
       queues.map((q) => rules.get(q)?.max ?? null),
       queues.map((q) => rules.get(q)?.filling ?? null),
@@ -171,14 +134,7 @@ export async function fastCommit(
       tagged.length,
       tagged.map((t) => t.kind),
       tagged.map((t) => t.key),
-      col('eventId'),
-      col('type'),
-      col('handler'),
-      col('queue'),
-      col('token'),
-      col('document'),
-      col('request'),
-      col('createdAt'),
+      ...eventColumns(tagged.map((t) => t.event)),
       CHANNEL,
       JSON.stringify({ e: handlers, s: storeId }),
     ],

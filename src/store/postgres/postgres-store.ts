@@ -28,7 +28,8 @@ import {
   type StoreListener,
 } from '../store.js';
 import { CHANNEL, type Notice } from './append-events.js';
-import { commitBatch, type PendingStart, type PgCommitOutput } from './commit-batch.js';
+import { commitBatch, type PgCommitOutput } from './commit-batch.js';
+import type { PendingStart } from './start-settle.js';
 import { fastCommit, fastCommitRules, NEEDS_PLANNER } from './fast-commit.js';
 import { createPool, describeTarget, storeError } from './connection.js';
 import { postgresControl } from './control-actions.js';
