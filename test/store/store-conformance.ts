@@ -530,6 +530,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       let events = await store.listEvents({ descending: false, limit: 100, token: r!.token });
       assert.deepEqual(events.map((e) => [e.type, e.state]), [['OnStart', 'delivered'], ['OnFinish', 'pending']]);
       assert.ok(events[0]!.deliveredAt !== undefined);
+      assert.deepEqual(events.map((e) => e.attempts), [1, 0], 'attempts counts every try, the successful one included');
       await store.recordOutcomes(NODE, [{ seq: events[1]!.seq, handler: 'H', result: 'retry', attempts: 1, nextAttemptAt: now + 10, error: 'busy' }]);
       const [retried] = await pendingOfH(store);
       assert.deepEqual([retried!.seq, retried!.attempts, retried!.nextAttemptAt, retried!.lastError], [events[1]!.seq, 1, now + 10, 'busy']);
@@ -539,6 +540,11 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       assert.deepEqual(await pendingOfH(store), []);
       assert.deepEqual(await store.redeliver('H', events[1]!.eventId, now + 20), [events[1]!.seq]);
       assert.deepEqual((await pendingOfH(store)).map((e) => [e.seq, e.attempts]), [[events[1]!.seq, 0]]);
+      // After a retry, the success is one more try: 1 failed + 1 delivered.
+      await store.recordOutcomes(NODE, [{ seq: events[1]!.seq, handler: 'H', result: 'retry', attempts: 1, nextAttemptAt: now + 30, error: 'busy' }]);
+      await store.recordOutcomes(NODE, [{ seq: events[1]!.seq, handler: 'H', result: 'delivered' }]);
+      events = await store.listEvents({ descending: false, limit: 100, token: r!.token });
+      assert.deepEqual([events[1]!.state, events[1]!.attempts], ['delivered', 2]);
     });
 
     test('the cursor of a delivery read passes no event: reads after a seq see every later one', async () => {

@@ -138,12 +138,12 @@ export function postgresLeases(o: LeaseOptions) {
       const failures = outcomes.filter((x) => x.result === 'failed');
       if (retries.length + failures.length === 0) {
         // The common case, one statement (no transaction of three round trips).
-        await read('delivery outcomes', `UPDATE events e SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE e.seq = ANY($3::bigint[]) AND e.state = 'pending' AND ${held}`, [node, now, delivered]);
+        await read('delivery outcomes', `UPDATE events e SET state = 'delivered', attempts = e.attempts + 1, delivered_at = $2, last_error = NULL WHERE e.seq = ANY($3::bigint[]) AND e.state = 'pending' AND ${held}`, [node, now, delivered]);
         return;
       }
       await transaction('delivery outcomes', async (sql) => {
         if (delivered.length > 0) {
-          await sql.query(`UPDATE events e SET state = 'delivered', delivered_at = $2, last_error = NULL WHERE e.seq = ANY($3::bigint[]) AND e.state = 'pending' AND ${held}`, [node, now, delivered]);
+          await sql.query(`UPDATE events e SET state = 'delivered', attempts = e.attempts + 1, delivered_at = $2, last_error = NULL WHERE e.seq = ANY($3::bigint[]) AND e.state = 'pending' AND ${held}`, [node, now, delivered]);
         }
         if (retries.length > 0) {
           await sql.query(

@@ -14,11 +14,12 @@ export function prepareOutbox(db: Database.Database) {
   // Deliveries mostly come back as runs of consecutive seqs (a handler takes its events in seq
   // order): a run is one range update, a walk along the table. Scattered seqs go in as one JSON
   // array instead. Measured: ranges cost ~0.6 of the JSON array's time per event.
+  // `attempts` counts every try: the successful one too (store.ts EventRow.attempts).
   const delivered = db.prepare<[number, string]>(
-    `UPDATE events SET state = 'delivered', delivered_at = ?, last_error = NULL WHERE seq IN (SELECT value FROM json_each(?))`,
+    `UPDATE events SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE seq IN (SELECT value FROM json_each(?)) AND state = 'pending'`,
   );
   const deliveredRange = db.prepare<[number, number, number]>(
-    `UPDATE events SET state = 'delivered', delivered_at = ?, last_error = NULL WHERE seq BETWEEN ? AND ?`,
+    `UPDATE events SET state = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL WHERE seq BETWEEN ? AND ? AND state = 'pending'`,
   );
   const retry = db.prepare<[number, number, string, number]>(`UPDATE events SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?`);
   const failed = db.prepare<[number, string, number]>(`UPDATE events SET state = 'failed', attempts = ?, last_error = ? WHERE seq = ?`);
