@@ -10,7 +10,7 @@ import type { SyncAction, SyncActionRequest } from '../aci/action-table.js';
 import { boolParam, choiceParam, intParam, requireParam } from '../aci/param-values.js';
 import { parseTimeFilter } from '../common/dates.js';
 import { EVENT_TYPES, type EventType } from '../events/handler.js';
-import type { EventRow, EventState, Store } from '../store/store.js';
+import type { EventCount, EventRow, EventState, Store } from '../store/store.js';
 
 export interface EventInfoDeps {
   readonly store: Store;
@@ -52,8 +52,7 @@ function eventElement(e: EventRow, withDocument: boolean): XElement {
   return repeating(parent('event', children));
 }
 
-async function counts(deps: EventInfoDeps): Promise<XElement> {
-  const rows = await deps.store.eventCounts();
+function counts(deps: EventInfoDeps, rows: readonly EventCount[]): XElement {
   const handlers = [...new Set([...deps.handlers(), ...rows.map((r) => r.handler)])];
   const total = (state: EventState, handler?: string) =>
     rows.filter((r) => r.state === state && (handler === undefined || r.handler === handler)).reduce((n, r) => n + r.count, 0);
@@ -78,9 +77,10 @@ async function list(request: SyncActionRequest, deps: EventInfoDeps): Promise<re
   };
   const after = time(request, 'Created-After');
   const before = time(request, 'Created-Before');
-  const events = await deps.store.listEvents({ ...filter, ...(after !== undefined ? { createdAfter: after } : {}), ...(before !== undefined ? { createdBefore: before } : {}) });
+  // One read for both: counts read apart from the list could disagree with it (a delivery between).
+  const listing = await deps.store.listEventsCounted({ ...filter, ...(after !== undefined ? { createdAfter: after } : {}), ...(before !== undefined ? { createdBefore: before } : {}) });
   const withDocument = boolParam(p, 'ShowDocument', 'EventInfo') ?? false;
-  return [await counts(deps), parent('events', events.map((e) => eventElement(e, withDocument)))];
+  return [counts(deps, listing.counts), parent('events', listing.events.map((e) => eventElement(e, withDocument)))];
 }
 
 async function redeliver(request: SyncActionRequest, deps: EventInfoDeps): Promise<readonly XElement[]> {

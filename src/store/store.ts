@@ -184,11 +184,20 @@ export interface QueueCounts {
 
 export type EventState = 'pending' | 'delivered' | 'failed';
 
+/** Events listed and counted at one moment. */
+export interface EventListing {
+  readonly events: EventRow[];
+  readonly counts: EventCount[];
+}
+
 /** A stored event as the outbox returns it. */
 export interface EventRow extends NewEvent {
   readonly seq: number;
   readonly state: EventState;
-  /** Failed attempts so far. */
+  /**
+   * Attempts made so far, the successful one included: a pending event's are all failed ones (the
+   * next attempt is attempts + 1), a delivered event's last one succeeded. Redelivery resets it.
+   */
   readonly attempts: number;
   readonly nextAttemptAt: number;
   readonly deliveredAt?: number;
@@ -255,6 +264,8 @@ export interface Outbox {
   recordOutcomes(node: string, outcomes: readonly DeliveryOutcome[]): Promise<void>;
   listEvents(filter: EventFilter): Promise<EventRow[]>;
   eventCounts(): Promise<EventCount[]>;
+  /** EventInfo's answer: a listing and the counts, read in one read transaction (they agree). */
+  listEventsCounted(filter: EventFilter): Promise<EventListing>;
   /** Failed events of a handler (one, by id, or all) → pending, attempts reset. Returns their seqs. */
   redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]>;
   /** Delete delivered events created before `before`. Failed ones are kept. */

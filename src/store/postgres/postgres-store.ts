@@ -18,6 +18,7 @@ import {
   type DeliveryOutcome,
   type EventCount,
   type EventFilter,
+  type EventListing,
   type EventPlanner,
   type EventRow,
   type Heartbeat,
@@ -35,7 +36,7 @@ import { createPool, describeTarget, storeError } from './connection.js';
 import { postgresControl } from './control-actions.js';
 import { postgresLeases } from './leases.js';
 import { Notifications } from './notifications.js';
-import { postgresReads, type Read } from './reads.js';
+import { listEventsCounted, postgresReads, type Read } from './reads.js';
 import { Reservations } from './reservations.js';
 import { migrate } from './schema.js';
 import { inTransaction, query, type RunInTransaction } from './transaction.js';
@@ -343,6 +344,9 @@ export class PostgresStore implements Store {
   }
   eventCounts(): Promise<EventCount[]> {
     return this.after(() => this.reads.eventCounts());
+  }
+  listEventsCounted(filter: EventFilter): Promise<EventListing> {
+    return this.after(() => listEventsCounted(this.run, filter));
   }
   async redeliver(handler: string, eventId: string | undefined, now: number): Promise<number[]> {
     const rows = await this.read<{ seq: number }>(

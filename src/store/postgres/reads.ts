@@ -6,8 +6,9 @@
 import { rowToRecord, type ActionRow } from '../action-row.js';
 import { toEventRow, type EventDbRow } from '../event-row.js';
 import type { ActionRecord } from '../../queue/record.js';
-import type { ActionFilter, EventCount, EventFilter, EventRow, EventState, QueueCounts } from '../store.js';
+import type { ActionFilter, EventCount, EventFilter, EventListing, EventRow, EventState, QueueCounts } from '../store.js';
 import { actionListing, eventListing } from '../listing-filters.js';
+import type { RunInTransaction } from './transaction.js';
 
 export type Read = <R extends Record<string, unknown>>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
 
@@ -51,14 +52,29 @@ export function postgresReads(read: Read) {
       const rows = await read<{ id: number }>('read', `SELECT id FROM actions WHERE owner = $1 AND stop_requested AND status IN ('Processing', 'Paused')`, [node]);
       return rows.map((r) => r.id);
     },
-    async listEvents(f: EventFilter): Promise<EventRow[]> {
-      const { where, tail } = eventListing(f, true, 'lower(handler) = lower(?)');
-      const sql = `SELECT * FROM events${where}${tail}`;
-      return (await read<EventDbRow & Record<string, unknown>>('read', sql, where.args)).map(toEventRow);
-    },
-    async eventCounts(): Promise<EventCount[]> {
-      const rows = await read<{ handler: string; state: EventState; count: number }>('read', 'SELECT handler, state, count(*)::int AS count FROM events GROUP BY handler, state ORDER BY handler, state');
-      return rows;
-    },
+    listEvents: (f: EventFilter): Promise<EventRow[]> => listEvents(read, f),
+    eventCounts: (): Promise<EventCount[]> => eventCounts(read),
   };
+}
+
+async function listEvents(read: Read, f: EventFilter): Promise<EventRow[]> {
+  const { where, tail } = eventListing(f, true, 'lower(handler) = lower(?)');
+  const sql = `SELECT * FROM events${where}${tail}`;
+  return (await read<EventDbRow & Record<string, unknown>>('read', sql, where.args)).map(toEventRow);
+}
+
+function eventCounts(read: Read): Promise<EventCount[]> {
+  return read<{ handler: string; state: EventState; count: number }>('read', 'SELECT handler, state, count(*)::int AS count FROM events GROUP BY handler, state ORDER BY handler, state');
+}
+
+/**
+ * EventInfo's listing and counts in one REPEATABLE READ transaction: both statements see one
+ * snapshot, so a delivery committed between them shows in both or in neither.
+ */
+export async function listEventsCounted(run: RunInTransaction, f: EventFilter): Promise<EventListing> {
+  return run('read', async (sql) => {
+    await sql.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    const read: Read = async (_what, text, values) => (await sql.query(text, values)).rows;
+    return { events: await listEvents(read, f), counts: await eventCounts(read) };
+  });
 }

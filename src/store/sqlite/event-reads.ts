@@ -4,7 +4,7 @@
  * thread's (read-thread.ts), which runs the listings (they can scan the table).
  */
 import type Database from 'better-sqlite3';
-import type { EventCount, EventFilter, EventRow } from '../store.js';
+import type { EventCount, EventFilter, EventListing, EventRow } from '../store.js';
 import { toEventRow, type EventDbRow } from '../event-row.js';
 import { eventListing } from '../listing-filters.js';
 import { prepareEventCounts } from './event-totals.js';
@@ -25,9 +25,13 @@ export function prepareEventReads(db: Database.Database) {
     return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
   }
 
+  const listCounted = db.transaction((f: EventFilter): EventListing => ({ events: list(f), counts: counts() }));
+
   return {
     pendingEvents: (handler: string, afterSeq: number, limit: number): EventRow[] => pending.all(handler, afterSeq, limit).map(toEventRow),
     listEvents: list,
     eventCounts: (): EventCount[] => counts(),
+    /** One read transaction: a delivery committed meanwhile shows in both or in neither. */
+    listEventsCounted: (f: EventFilter): EventListing => listCounted(f),
   };
 }

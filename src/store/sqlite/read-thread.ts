@@ -4,13 +4,14 @@
  * thread that scan stopped everything else. Measured (session 4, when counts were such a scan too):
  * 600-730 ms per 1,000,000 events, during which every action, delivery and request waited. The
  * counts no longer scan (event-totals.ts) and stay on the store's connection. Reads see the last
- * committed state, as on the store's connection (WAL). The thread starts on first use.
+ * committed state, as on the store's connection (WAL). EventInfo's counts are read here too, in the
+ * listing's read transaction, so the two agree. The thread starts on first use.
  */
 import { Worker } from 'node:worker_threads';
-import type { EventFilter, EventRow } from '../store.js';
+import type { EventFilter, EventListing, EventRow } from '../store.js';
 
 export type ReadRequest =
-  | { readonly id: number; readonly kind: 'listEvents'; readonly filter: EventFilter }
+  | { readonly id: number; readonly kind: 'listEvents' | 'listEventsCounted'; readonly filter: EventFilter }
   | { readonly id: 0; readonly kind: 'close' };
 export type ReadReply = { readonly id: number; readonly value: unknown } | { readonly id: number; readonly error: string };
 
@@ -28,6 +29,10 @@ export class ReadThread {
 
   listEvents(filter: EventFilter): Promise<EventRow[]> {
     return this.ask({ id: ++this.nextId, kind: 'listEvents', filter }) as Promise<EventRow[]>;
+  }
+
+  listEventsCounted(filter: EventFilter): Promise<EventListing> {
+    return this.ask({ id: ++this.nextId, kind: 'listEventsCounted', filter }) as Promise<EventListing>;
   }
 
   async close(): Promise<void> {

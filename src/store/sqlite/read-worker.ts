@@ -1,6 +1,6 @@
 /**
  * The store's read thread (read-thread.ts): a read-only connection answering EventInfo's listings
- * one at a time.
+ * (with their counts) one at a time.
  */
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -18,7 +18,8 @@ parentPort!.on('message', (request: ReadRequest) => {
     return;
   }
   try {
-    reply({ id: request.id, value: reads.listEvents(request.filter) });
+    const value = request.kind === 'listEvents' ? reads.listEvents(request.filter) : reads.listEventsCounted(request.filter);
+    reply({ id: request.id, value });
   } catch (e) {
     reply({ id: request.id, error: (e as Error).message });
   }

@@ -23,6 +23,7 @@ import {
   type CommitBatch,
   type EventCount,
   type EventFilter,
+  type EventListing,
   type DeliveryLease,
   type DeliveryOutcome,
   type EventRow,
@@ -266,6 +267,11 @@ export class SqliteStore implements Store {
     this.flushNow();
     if (this.reads) return this.reads.listEvents(filter).catch((e: unknown) => Promise.reject(storeFailed('read', e)));
     return attempt('read', () => this.outbox.listEvents(filter));
+  }
+  listEventsCounted(filter: EventFilter): Promise<EventListing> {
+    this.flushNow();
+    if (this.reads) return this.reads.listEventsCounted(filter).catch((e: unknown) => Promise.reject(storeFailed('read', e)));
+    return attempt('read', () => this.outbox.listEventsCounted(filter));
   }
   /** On this connection: the counts read totals and partial indexes (event-totals.ts), under a ms. */
   eventCounts(): Promise<EventCount[]> {
