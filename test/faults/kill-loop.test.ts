@@ -12,11 +12,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listStatus } from '../helpers/aci.js';
-import { startReceiver } from '../helpers/events-receiver.js';
+import { startReceiver, type Receiver } from '../helpers/events-receiver.js';
 import { eventInfo, readLines, waitNoPending } from '../helpers/events-server.js';
 import { freePort, spawnServer, tempDir, waitFor, writeConfig, type SpawnedServer } from '../helpers/server.js';
 import { arrivalOf, judge, type LedgerReport } from './event-ledger.js';
 import { seededRandom, sized, type Random } from './fault-run.js';
+import { documentId, fileIds, KillLedger, pendingIds, unreadAnswers } from './kill-snapshot.js';
 
 const KILLS = sized(3, 20);
 /**
@@ -71,8 +72,38 @@ interface Round {
   readonly moment: string;
 }
 
+interface Scene {
+  readonly dir: string;
+  readonly receiver: Receiver;
+  readonly ledger: KillLedger;
+}
+
+/** What each handler had received by now, by event id. */
+function arrivedIds(scene: Scene): Map<string, string[]> {
+  return new Map([
+    ['File', fileIds(join(scene.dir, 'file-events.log'))],
+    ['Http', scene.receiver.accepted().map((r) => documentId(r.body))],
+    ['Lua', fileIds(join(scene.dir, 'lua-out', 'events.log'))],
+  ]);
+}
+
+/**
+ * kill -9 with a look at the moment first: the server is frozen (SIGSTOP), what the handlers got
+ * and what the store still holds pending are read, then it is killed. Returns the receiver's
+ * request count at the freeze: later arrivals were in flight from the dead server.
+ */
+async function freezeAndKill(server: SpawnedServer, scene: Scene): Promise<number> {
+  server.child.kill('SIGSTOP');
+  const atFreeze = scene.receiver.requests.length;
+  const unread = unreadAnswers(server.child.pid!, Number(new URL(scene.receiver.url).port));
+  scene.ledger.kill(arrivedIds(scene), pendingIds(join(scene.dir, 'data', 'tocsin.db')), unread);
+  await server.kill9();
+  return atFreeze;
+}
+
 /** Submits PER_ROUND actions 16 at a time; kills the server at a moment `random` picks. */
-async function round(server: SpawnedServer, random: Random, first: number, deliveries: () => number): Promise<Round> {
+async function round(server: SpawnedServer, random: Random, first: number, scene: Scene): Promise<Round> {
+  const deliveries = () => scene.receiver.requests.length;
   const acked: string[] = [];
   let refused = 0;
   let next = 0;
@@ -98,8 +129,9 @@ async function round(server: SpawnedServer, random: Random, first: number, deliv
     await waitFor(() => deliveries() - startDeliveries >= target || (next >= PER_ROUND && refused + acked.length >= PER_ROUND && deliveries() - startDeliveries >= acked.length * 2), 60_000, 1);
     moment = `after ${deliveries() - startDeliveries} HTTP deliveries`;
   }
-  await server.kill9();
+  const atFreeze = await freezeAndKill(server, scene);
   await submitting;
+  scene.ledger.lateArrivals('Http', scene.receiver.requests.slice(atFreeze).map((r) => documentId(r.body)));
   return { acked, refused, moment };
 }
 
@@ -109,12 +141,13 @@ test(`kill -9 of a busy server ${KILLS} times: every acknowledged action ends, e
   const receiver = await startReceiver();
   t.after(() => receiver.close());
   const configFile = config(dir, receiver.url);
+  const scene: Scene = { dir, receiver, ledger: new KillLedger() };
   const port = await freePort();
   const acked: string[] = [];
   let refused = 0;
   for (let k = 0; k < KILLS; k++) {
     const server = await spawnServer(configFile, port, 60_000);
-    const r = await round(server, random, k * PER_ROUND, () => receiver.requests.length);
+    const r = await round(server, random, k * PER_ROUND, scene);
     acked.push(...r.acked);
     refused += r.refused;
     t.diagnostic(`kill ${k + 1}/${KILLS} ${r.moment}: ${r.acked.length} acknowledged, ${r.refused} cut off`);
@@ -153,6 +186,9 @@ test(`kill -9 of a busy server ${KILLS} times: every acknowledged action ends, e
       const line = `${r.handler}: ${r.distinct} events, ${r.arrivals} deliveries, ${r.duplicates} duplicates (${((100 * r.duplicates) / r.distinct).toFixed(2)} %), ${r.missing.length} lost, ${r.disorder.length} out of order`;
       t.diagnostic(line);
       console.log(`kill-loop ${line}`);
+      const where = scene.ledger.line(r.handler, arrivals[r.handler as (typeof HANDLERS)[number]].map((a) => a.id));
+      t.diagnostic(where);
+      console.log(`kill-loop ${where}`);
     }
     const perKill = (duplicatesAll / KILLS).toFixed(1);
     const summary = `kill-loop: seed=${random.seed} kills=${KILLS} (duplicates per kill ${perKill}) actions stored=${byToken.size} acknowledged=${acked.length} cut off=${refused} lost=${lost.length}; deliveries=${arrivalsAll} duplicates=${duplicatesAll} (${((100 * duplicatesAll) / (arrivalsAll - duplicatesAll)).toFixed(2)} %)`;
