@@ -28,6 +28,12 @@ export interface EventDelivery {
   readonly request: Readonly<Record<string, string>>;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /**
+   * When the event was stored (epoch ms). An event stored before this server started may have
+   * been delivered by the run that stored it (killed before it recorded the delivery). Absent on
+   * text a LuaHandler `send()`s.
+   */
+  readonly createdAt?: number;
 }
 
 /** A failed delivery. `retryable: false` marks the event failed at once (e.g. HTTP 404). */

@@ -51,6 +51,7 @@ class RowDelivery implements EventDelivery {
   readonly token: string | undefined;
   readonly document: string;
   readonly attempt: number;
+  readonly createdAt: number;
   // Private fields: a handler that clones or spreads the delivery gets no copy of the row.
   readonly #requestJson: string;
   #request: Record<string, string> | undefined;
@@ -66,6 +67,7 @@ class RowDelivery implements EventDelivery {
     this.token = row.token;
     this.document = row.document;
     this.attempt = row.attempts + 1;
+    this.createdAt = row.createdAt;
   }
 
   /** Parsed on first use: only LuaHandler reads it. */

@@ -9,10 +9,16 @@
  * permission) fails the deliveries of that write, which the engine retries; the file is reopened on
  * the next attempt (it may have been moved or fixed). After a short write, the events written whole
  * succeed and the rest fail.
+ *
+ * Exactly once across a kill -9 (written-before.ts): an event stored before this run started may
+ * have been appended by the run that was killed before recording it; if its line is at the file's
+ * tail, the delivery succeeds without writing it again. Off when two TextFileHandler sections name
+ * the same file: a line cannot tell which section wrote it.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DeliveryError, type EventHandler, type HandlerFactory } from '../handler.js';
+import { DeliveryError, type EventDelivery, type EventHandler, type HandlerFactory } from '../handler.js';
+import { eventIdsAtTail, takeWritten } from './written-before.js';
 
 interface PendingLine {
   readonly line: string;
@@ -20,13 +26,23 @@ interface PendingLine {
   reject(error: unknown): void;
 }
 
-class TextFileHandler implements EventHandler {
+/** Sections per file (resolved path), across every server in this process: recognition needs one. */
+const writersOf = new Map<string, number>();
+
+export class TextFileHandler implements EventHandler {
   private fd: number | undefined;
   private pending: PendingLine[] = [];
+  private readonly startedAt = Date.now();
+  /** Event ids in the whole lines at the file's tail, read at the first event stored before this run. */
+  private writtenBefore: Map<string, number> | undefined;
+  private closed = false;
 
-  constructor(private readonly path: string) {}
+  constructor(private readonly path: string) {
+    writersOf.set(path, (writersOf.get(path) ?? 0) + 1);
+  }
 
-  deliver(event: { document: string }): Promise<void> {
+  deliver(event: Pick<EventDelivery, 'id' | 'document' | 'createdAt'>): Promise<void> {
+    if (event.createdAt !== undefined && event.createdAt < this.startedAt && this.alreadyWritten(event.id)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       if (this.pending.length === 0) queueMicrotask(() => this.writePending());
       this.pending.push({ line: event.document + '\n', resolve, reject });
@@ -35,6 +51,21 @@ class TextFileHandler implements EventHandler {
 
   async close(): Promise<void> {
     this.closeFile();
+    if (this.closed) return;
+    this.closed = true;
+    const n = (writersOf.get(this.path) ?? 1) - 1;
+    if (n > 0) writersOf.set(this.path, n);
+    else writersOf.delete(this.path);
+  }
+
+  private alreadyWritten(id: string): boolean {
+    if (this.writtenBefore === undefined) {
+      if ((writersOf.get(this.path) ?? 0) > 1) return false;
+      // Once, at the first event from before this run (they come first: the engine reads its
+      // backlog before new events). A line this run wrote there is in the file all the same.
+      this.writtenBefore = eventIdsAtTail(this.path);
+    }
+    return this.writtenBefore.size > 0 && takeWritten(this.writtenBefore, id);
   }
 
   private writePending(): void {
