@@ -107,8 +107,12 @@ async function round(server: SpawnedServer, random: Random, first: number, scene
   const acked: string[] = [];
   let refused = 0;
   let next = 0;
+  // No new submission once the server is killed: each would only be refused after the client's
+  // five sends (~8 s of back-off), and a kill early in a round left ~390 of them, minutes of
+  // waiting per round for nothing acknowledged. What is in flight at the kill is still sent out.
+  let killed = false;
   const submitter = async () => {
-    while (next < PER_ROUND) {
+    while (next < PER_ROUND && !killed) {
       const n = first + next++;
       try {
         acked.push(await server.client.send('Sleep', { Seconds: '0', ...(fails(n) ? { Fail: 'true' } : {}) }));
@@ -129,6 +133,7 @@ async function round(server: SpawnedServer, random: Random, first: number, scene
     await waitFor(() => deliveries() - startDeliveries >= target || (next >= PER_ROUND && refused + acked.length >= PER_ROUND && deliveries() - startDeliveries >= acked.length * 2), 60_000, 1);
     moment = `after ${deliveries() - startDeliveries} HTTP deliveries`;
   }
+  killed = true;
   const atFreeze = await freezeAndKill(server, scene);
   await submitting;
   scene.ledger.lateArrivals('Http', scene.receiver.requests.slice(atFreeze).map((r) => documentId(r.body)));

@@ -14,6 +14,7 @@
  * loop when none comes; every read and control operation writes it first (it sees its writes).
  */
 import type Database from 'better-sqlite3';
+import { dirname } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TocsinError } from '../../common/errors.js';
 import type { ActionRecord } from '../../queue/record.js';
@@ -45,6 +46,7 @@ import { prepareOutbox } from './outbox.js';
 import { LocalClaims } from './local-claims.js';
 import { Checkpointer } from './checkpointer.js';
 import { ReadThread } from './read-thread.js';
+import { writeTrouble } from './write-trouble.js';
 import type { Logger } from '../../common/logger.js';
 
 export interface SqliteStoreOptions {
@@ -137,8 +139,11 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer | undefined;
   /** EventInfo's listings, off this thread (none for ':memory:', which no other connection can open). */
   private readonly reads: ReadThread | undefined;
+  /** The database file's folder (undefined for ':memory:'). */
+  private readonly dataDirectory: string | undefined;
 
   constructor(options: SqliteStoreOptions) {
+    this.dataDirectory = options.file === ':memory:' ? undefined : dirname(options.file);
     const opened = openDatabase(options.file, options.durability);
     this.db = opened.db;
     this.lock = opened.lock;
@@ -189,7 +194,14 @@ export class SqliteStore implements Store {
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {
-    return attempt('commit', () => this.commitNow(batch));
+    return attempt('commit', () => this.commitNow(batch)).catch((e: unknown) => Promise.reject(this.explained(e)));
+  }
+
+  /** A failed commit's error, naming what keeps the data directory from being written (if that is it). */
+  private explained(e: unknown): unknown {
+    const cause = e instanceof TocsinError ? e.cause : e;
+    const why = this.dataDirectory === undefined ? undefined : writeTrouble(this.dataDirectory, cause);
+    return why === undefined || !(e instanceof TocsinError) ? e : new TocsinError(e.code, `${e.message} (${why})`, { cause });
   }
 
   /** One process owns the store: its lease never lapses, and nothing of another node's exists. */
