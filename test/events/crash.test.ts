@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { queueInfo } from '../helpers/aci.js';
-import { freePort, spawnServer, tempDir, waitFor, writeConfig } from '../helpers/server.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
+import { freePort, spawnServer, tempDir, waitFor } from '../helpers/server.js';
 import { mapLimit, readEventFile, readLines, waitNoPending, eventInfo, type Json } from '../helpers/events-server.js';
 import type { AciClient } from '../../src/cli/client.js';
 
@@ -20,25 +21,11 @@ const queueStatus = async (client: AciClient) => (await queueInfo(client, 'Sleep
 test('kill -9 in the middle of a burst of 2000 actions: after a restart every action ends and its OnFinish/OnError is in the file at least once', async (t) => {
   const dir = tempDir('tocsin-crash-');
   const file = join(dir, 'events', 'events.log');
-  const config = writeConfig(
-    dir,
-    `[Server]
-DataDirectory=${join(dir, 'data')}
-ShutdownGrace=0
-LogLevel=warn
-
-[Actions]
-EnableTestActions=true
-MaximumThreads=8
-PollInterval=50
-OnFinish=File
-OnError=File
-
-[File]
-LibraryName=TextFileHandler
-FilePath=${file}
-`,
-  );
+  const config = writeFaultServerConfig(dir, {
+    dataDirectory: join(dir, 'data'),
+    actions: { MaximumThreads: 8, PollInterval: 50, OnFinish: 'File', OnError: 'File' },
+    sections: { File: { LibraryName: 'TextFileHandler', FilePath: file } },
+  });
   const port = await freePort();
   let server = await spawnServer(config, port);
   try {

@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AciClientError, type AciClient } from '../../src/cli/client.js';
 import { listStatus } from '../helpers/aci.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
 import { spawn } from 'node:child_process';
-import { freePort, PROJECT_ROOT, spawnServer, tempDir, TOCSIN_BIN, waitFor, writeConfig, type SpawnedServer } from '../helpers/server.js';
+import { freePort, PROJECT_ROOT, spawnServer, tempDir, TOCSIN_BIN, waitFor, type SpawnedServer } from '../helpers/server.js';
 import type { TestContext } from 'node:test';
 import { mountSmallFilesystem, smallFilesystemUnavailable, type SmallFilesystem } from '../helpers/small-filesystem.js';
 
@@ -49,24 +50,11 @@ async function submitUntilRefused(client: AciClient, wanted: number): Promise<Ou
 }
 
 function config(dir: string, fs: SmallFilesystem): string {
-  return writeConfig(
-    dir,
-    `[Server]
-DataDirectory=${join(fs.path, 'data')}
-ShutdownGrace=0
-LogLevel=warn
-
-[Actions]
-EnableTestActions=true
-MaximumThreads=2
-PollInterval=50
-OnFinish=File
-
-[File]
-LibraryName=TextFileHandler
-FilePath=${join(dir, 'events.log')}
-`,
-  );
+  return writeFaultServerConfig(dir, {
+    dataDirectory: join(fs.path, 'data'),
+    actions: { MaximumThreads: 2, PollInterval: 50, OnFinish: 'File' },
+    sections: { File: { LibraryName: 'TextFileHandler', FilePath: join(dir, 'events.log') } },
+  });
 }
 
 async function allEnded(server: SpawnedServer, tokens: readonly string[]): Promise<void> {

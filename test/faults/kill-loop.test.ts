@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { listStatus } from '../helpers/aci.js';
 import { startReceiver, type Receiver } from '../helpers/events-receiver.js';
 import { eventInfo, readLines, waitNoPending } from '../helpers/events-server.js';
-import { freePort, spawnServer, tempDir, waitFor, writeConfig, type SpawnedServer } from '../helpers/server.js';
+import { freePort, spawnServer, tempDir, waitFor, type SpawnedServer } from '../helpers/server.js';
 import { arrivalOf, judge, type LedgerReport } from './event-ledger.js';
 import { seededRandom, sized, type Random } from './fault-run.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
 import { documentId, fileIds, KillLedger, pendingIds, unreadAnswers } from './kill-snapshot.js';
 
 const KILLS = sized(3, 20);
@@ -33,37 +34,16 @@ function config(dir: string, receiverUrl: string): string {
   const luaDir = join(dir, 'lua-out');
   mkdirSync(luaDir, { recursive: true });
   writeFileSync(join(dir, 'append.lua'), 'function handler(request, xml)\n  append_file("events.log", xml .. "\\n")\nend\n');
-  return writeConfig(
-    dir,
-    `[Server]
-DataDirectory=${join(dir, 'data')}
-ShutdownGrace=0
-LogLevel=warn
-
-[Actions]
-EnableTestActions=true
-MaximumThreads=8
-PollInterval=50
-OnStart=${HANDLERS.join(',')}
-OnFinish=${HANDLERS.join(',')}
-OnError=${HANDLERS.join(',')}
-
-[File]
-LibraryName=TextFileHandler
-FilePath=${join(dir, 'file-events.log')}
-
-[Http]
-LibraryName=HttpHandler
-URL=${receiverUrl}
-Retries=20
-RetryInterval=100ms
-
-[Lua]
-LibraryName=LuaHandler
-LuaScript=append.lua
-LuaAllowedPaths=${luaDir}
-`,
-  );
+  const all = HANDLERS.join(',');
+  return writeFaultServerConfig(dir, {
+    dataDirectory: join(dir, 'data'),
+    actions: { MaximumThreads: 8, PollInterval: 50, OnStart: all, OnFinish: all, OnError: all },
+    sections: {
+      File: { LibraryName: 'TextFileHandler', FilePath: join(dir, 'file-events.log') },
+      Http: { LibraryName: 'HttpHandler', URL: receiverUrl, Retries: 20, RetryInterval: '100ms' },
+      Lua: { LibraryName: 'LuaHandler', LuaScript: 'append.lua', LuaAllowedPaths: luaDir },
+    },
+  });
 }
 
 interface Round {

@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startReceiver } from '../helpers/events-receiver.js';
 import { eventInfo } from '../helpers/events-server.js';
-import { freePort, spawnServer, tempDir, waitFor, writeConfig } from '../helpers/server.js';
+import { freePort, spawnServer, tempDir, waitFor } from '../helpers/server.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
 import { queueInfo, type Json } from '../helpers/aci.js';
 import { sized } from './fault-run.js';
 
@@ -46,28 +47,14 @@ test(`${CLIENTS} concurrent ACI clients for ${SECONDS} s submitting and polling:
   const dir = tempDir('tocsin-load-');
   const receiver = await startReceiver();
   t.after(() => receiver.close());
-  const configFile = writeConfig(
-    dir,
-    `[Server]
-DataDirectory=${join(dir, 'data')}
-ShutdownGrace=0
-LogLevel=warn
-
-[Actions]
-EnableTestActions=true
-MaximumThreads=8
-OnStart=File,Http
-OnFinish=File,Http
-
-[File]
-LibraryName=TextFileHandler
-FilePath=${join(dir, 'events.log')}
-
-[Http]
-LibraryName=HttpHandler
-URL=${receiver.url}
-`,
-  );
+  const configFile = writeFaultServerConfig(dir, {
+    dataDirectory: join(dir, 'data'),
+    actions: { MaximumThreads: 8, OnStart: 'File,Http', OnFinish: 'File,Http' },
+    sections: {
+      File: { LibraryName: 'TextFileHandler', FilePath: join(dir, 'events.log') },
+      Http: { LibraryName: 'HttpHandler', URL: receiver.url },
+    },
+  });
   const server = await spawnServer(configFile, await freePort(), 60_000);
   try {
     const tokens: string[] = [];

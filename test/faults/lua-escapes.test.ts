@@ -14,7 +14,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventInfo } from '../helpers/events-server.js';
-import { freePort, PROJECT_ROOT, spawnServer, tempDir, waitFor, writeConfig } from '../helpers/server.js';
+import { freePort, PROJECT_ROOT, spawnServer, tempDir, waitFor } from '../helpers/server.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
 
 const nil = (what: string) => new RegExp(`attempt to (call|index) a nil value \\(${what}\\)`);
 const OUTSIDE = /outside LuaAllowedPaths/;
@@ -54,27 +55,11 @@ test(`${Object.keys(PROBES).length} Lua escape attempts through a running server
   symlinkSync(join(outside, 'target.txt'), join(allowed, 'linked-file'));
   copyFileSync(join(PROJECT_ROOT, 'test', 'faults', 'lua-escapes.lua'), join(dir, 'probes.lua'));
   const canary = join(outside, 'canary.txt');
-  const configFile = writeConfig(
-    dir,
-    `[Server]
-DataDirectory=${join(dir, 'data')}
-ShutdownGrace=0
-LogLevel=warn
-
-[Actions]
-EnableTestActions=true
-MaximumThreads=4
-OnFinish=Probe
-
-[Probe]
-LibraryName=LuaHandler
-LuaScript=probes.lua
-LuaTimeout=500
-LuaMemoryLimit=16MB
-LuaAllowedPaths=${allowed}
-Retries=0
-`,
-  );
+  const configFile = writeFaultServerConfig(dir, {
+    dataDirectory: join(dir, 'data'),
+    actions: { MaximumThreads: 4, OnFinish: 'Probe' },
+    sections: { Probe: { LibraryName: 'LuaHandler', LuaScript: 'probes.lua', LuaTimeout: 500, LuaMemoryLimit: '16MB', LuaAllowedPaths: allowed, Retries: 0 } },
+  });
   const server = await spawnServer(configFile, await freePort(), 60_000);
   try {
     const tokens = new Map<string, string>();

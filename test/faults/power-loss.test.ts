@@ -24,7 +24,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AciClient } from '../../src/cli/client.js';
 import { mapLimit } from '../helpers/events-server.js';
-import { freePort, PROJECT_ROOT, spawnServer, tempDir, TOCSIN_BIN, waitFor, writeConfig } from '../helpers/server.js';
+import { freePort, PROJECT_ROOT, spawnServer, tempDir, TOCSIN_BIN, waitFor } from '../helpers/server.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
 import { auditAnswers, traceSteps, type AnswerAudit } from './syscall-trace.js';
 import { sized } from './fault-run.js';
 
@@ -57,7 +58,7 @@ async function startTraced(configFile: string, port: number, traceFile: string):
 async function submitAndKill(durability: 'power' | 'process'): Promise<{ audit: AnswerAudit; acked: string[]; dir: string; configFile: string; port: number }> {
   const dir = tempDir(`tocsin-power-${durability}-`);
   const data = join(dir, 'data');
-  const configFile = writeConfig(dir, `[Server]\nDataDirectory=${data}\nShutdownGrace=0\nLogLevel=warn\n\n[Actions]\nEnableTestActions=true\nMaximumThreads=2\nDurability=${durability}\n`);
+  const configFile = writeFaultServerConfig(dir, { dataDirectory: data, actions: { MaximumThreads: 2, Durability: durability } });
   const port = await freePort();
   const traceFile = join(dir, 'trace.log');
   const server = await startTraced(configFile, port, traceFile);

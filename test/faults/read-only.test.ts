@@ -18,32 +18,19 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AciClientError, type AciClient } from '../../src/cli/client.js';
 import { listStatus } from '../helpers/aci.js';
+import { writeFaultServerConfig } from '../helpers/fault-config.js';
 import { failingFilesystemUnavailable, mountFailingFilesystem, type FailingFilesystem } from '../helpers/failing-filesystem.js';
-import { freePort, spawnServer, tempDir, waitFor, writeConfig, type SpawnedServer } from '../helpers/server.js';
+import { freePort, spawnServer, tempDir, waitFor, type SpawnedServer } from '../helpers/server.js';
 
 const skip = failingFilesystemUnavailable(tempDir('tocsin-ro-probe-'));
 const SUBMISSIONS = 30;
 
 function config(dir: string, fs: FailingFilesystem): string {
-  return writeConfig(
-    dir,
-    `[Server]
-DataDirectory=${join(fs.path, 'data')}
-ShutdownGrace=0
-LogLevel=warn
-
-[Actions]
-EnableTestActions=true
-Durability=power
-MaximumThreads=2
-PollInterval=50
-OnFinish=File
-
-[File]
-LibraryName=TextFileHandler
-FilePath=${join(dir, 'events.log')}
-`,
-  );
+  return writeFaultServerConfig(dir, {
+    dataDirectory: join(fs.path, 'data'),
+    actions: { Durability: 'power', MaximumThreads: 2, PollInterval: 50, OnFinish: 'File' },
+    sections: { File: { LibraryName: 'TextFileHandler', FilePath: join(dir, 'events.log') } },
+  });
 }
 
 async function statuses(server: SpawnedServer): Promise<Map<string, string>> {
