@@ -201,6 +201,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     pollMs: settings.actions.pollIntervalMs,
     leaseTimeoutMs: settings.actions.nodeLeaseTimeoutMs,
     onAttempt: (attempt) => metrics.deliveryAttempt(attempt),
+    outcomesQueued: store.capabilities.queuesOutcomes,
   });
   const startedAt = Date.now();
   const events = engine;

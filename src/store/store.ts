@@ -315,6 +315,11 @@ export interface Heartbeat {
 export interface StoreCapabilities {
   /** Several nodes share this store: leases, heartbeats and cross-node control matter. */
   readonly shared: boolean;
+  /**
+   * recordOutcomes only queues the outcomes for the store's next group commit (cheap per call),
+   * so the engine hands them over as soon as they are settled (outcome-writer.ts).
+   */
+  readonly queuesOutcomes: boolean;
 }
 
 export interface Store extends Outbox {

@@ -26,6 +26,8 @@ export interface DeliveryEngineOptions {
   readonly windowSize?: number;
   /** Told of every delivery attempt's outcome (metrics). */
   readonly onAttempt?: AttemptObserver;
+  /** The store only queues outcomes for its next commit (StoreCapabilities.queuesOutcomes). */
+  readonly outcomesQueued?: boolean;
 }
 
 export class DeliveryEngine {
@@ -41,7 +43,7 @@ export class DeliveryEngine {
     const clock = (this.clock = o.clock ?? Date.now);
     // Every in-flight delivery listens to this signal (undici adds a listener per request).
     setMaxListeners(0, this.shutdown.signal);
-    this.writer = new OutcomeWriter((outcomes) => o.outbox.recordOutcomes(o.node, outcomes), o.log);
+    this.writer = new OutcomeWriter((outcomes) => o.outbox.recordOutcomes(o.node, outcomes), o.log, o.outcomesQueued ?? false);
     for (const [key, h] of o.handlers) {
       this.runners.set(
         key,

@@ -87,7 +87,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 }
 
 export class PostgresStore implements Store {
-  readonly capabilities = { shared: true } as const;
+  readonly capabilities = { shared: true, queuesOutcomes: false } as const;
   /** The pool, for tests and move-store. */
   readonly pool: pg.Pool;
   /** How this store's commits were made (tests, bench): one statement (fast-commit.ts) or a transaction. */

@@ -118,7 +118,7 @@ interface Behind {
 const nothingBehind = (): Behind => ({ starts: [], deliveries: [], waiters: [] });
 
 export class SqliteStore implements Store {
-  readonly capabilities = { shared: false } as const;
+  readonly capabilities = { shared: false, queuesOutcomes: true } as const;
   /** The open database, for the event outbox and tests. */
   readonly db: Database.Database;
   private readonly commitBatch: (batch: CommitBatch, behind: WrittenBehind) => CommitOutput;
