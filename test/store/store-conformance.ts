@@ -547,6 +547,19 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
       assert.deepEqual([events[1]!.state, events[1]!.attempts], ['delivered', 2]);
     });
 
+    test('listEventsCounted answers the listing and the counts together, as listEvents and eventCounts do', async () => {
+      const store = await fresh(planner());
+      await enqueueOk(store, [newAction('Q'), newAction('Q')]);
+      await claim(store, 'Q', 2);
+      const [first] = await pendingOfH(store);
+      await store.recordOutcomes(NODE, [{ seq: first!.seq, handler: 'H', result: 'delivered' }]);
+      const filter = { descending: false, limit: 100, handler: 'h' };
+      const both = await store.listEventsCounted(filter);
+      assert.deepEqual(both.events, await store.listEvents(filter));
+      assert.deepEqual(both.counts, await store.eventCounts());
+      assert.deepEqual(both.counts.map((c) => [c.handler, c.state, c.count]), [['H', 'delivered', 1], ['H', 'pending', 1]]);
+    });
+
     test('the cursor of a delivery read passes no event: reads after a seq see every later one', async () => {
       const store = await fresh(planner());
       await enqueueOk(store, Array.from({ length: 20 }, () => newAction('Q')));
