@@ -6,7 +6,7 @@
  * A queue-time listing with a limit (the console's pages, QueueInfo with MaxResults) reads one
  * index range per status on `(queue, status, queued_at, id)` and merges them in order, so a page
  * costs its own rows whatever the queue holds: no sort of the queue, no scan of other statuses
- * (SQLite: MERGE (UNION ALL); PostgreSQL: Merge Append). A keyed page (`after`) splits each range
+ * (SQLite: MERGE (UNION ALL); PostgreSQL: the first rows of each range, then a sort of those). A keyed page (`after`) splits each range
  * in two, the rows tied with the last time shown (`queued_at = t AND id < i`) and those before it
  * (`queued_at < t`), because SQLite does not seek on a row value `(queued_at, id) < (t, i)`:
  * measured, 200,000 actions queued in one millisecond, a page deep in them took 31 ms as a row
@@ -31,11 +31,14 @@ export interface Listing {
   readonly args: (string | number)[];
 }
 
+export type Dialect = 'sqlite' | 'postgres';
+
 /** `SELECT * FROM actions ...` for a QueueInfo filter, with its arguments. */
-export function actionListing(f: ActionFilter, numbered: boolean): Listing {
+export function actionListing(f: ActionFilter, dialect: Dialect): Listing {
+  const numbered = dialect === 'postgres';
   const direction = f.descending ? 'DESC' : 'ASC';
   const limit = f.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '';
-  if (f.sortBy === 'queue-time' && f.limit !== undefined && f.token === undefined) return numberedIf(numbered, mergedByStatus(f, direction, limit));
+  if (f.sortBy === 'queue-time' && f.limit !== undefined && f.token === undefined) return numberedIf(numbered, mergedByStatus(f, dialect, direction, limit));
   if (f.after) throw new Error('actionListing: a keyed page needs sortBy queue-time and a limit');
   const where = filterTerms(f).in('status', f.statuses);
   const column = SORT_COLUMNS[f.sortBy];
@@ -45,22 +48,27 @@ export function actionListing(f: ActionFilter, numbered: boolean): Listing {
 }
 
 /** One index range per status (two per status after a key), merged by queue time then id. */
-function mergedByStatus(f: ActionFilter, direction: string, limit: string): Listing {
+function mergedByStatus(f: ActionFilter, dialect: Dialect, direction: string, limit: string): Listing {
   const beyond = f.descending ? '<' : '>';
   const key = f.after;
   const ranges: ((w: WhereClause) => WhereClause)[] = key
     ? [(w) => w.add('queued_at = ?', key.queuedAt).add(`id ${beyond} ?`, key.id), (w) => w.add(`queued_at ${beyond} ?`, key.queuedAt)]
     : [(w) => w];
+  const orderBy = ` ORDER BY queued_at ${direction}, id ${direction}`;
   const arms: string[] = [];
   const args: (string | number)[] = [];
   for (const status of f.statuses?.length ? f.statuses : ACTION_STATUSES) {
     for (const range of ranges) {
       const where = range(filterTerms(f).add('status = ?', status));
-      arms.push(`SELECT * FROM actions${where}`);
+      arms.push(dialect === 'postgres' ? `(SELECT * FROM actions${where}${orderBy}${limit})` : `SELECT * FROM actions${where}`);
       args.push(...where.args);
     }
   }
-  return { sql: `${arms.join(' UNION ALL ')} ORDER BY queued_at ${direction}, id ${direction}${limit}`, args };
+  // SQLite merges the ranges in order and stops at the limit. PostgreSQL (15) does not see that a
+  // range of one status comes in queue-time order (the status is fixed only inside its arm), so
+  // it would sort every row of the union: each arm takes its own first `limit` rows (a backward
+  // index scan under a Limit), and only those, at most limit x arms, are sorted.
+  return { sql: `SELECT * FROM (${arms.join(' UNION ALL ')}) ranges${orderBy}${limit}`, args };
 }
 
 /** Every condition but the status. */

@@ -30,7 +30,7 @@ export function postgresReads(read: Read) {
       return row ? rowToRecord(row) : undefined;
     },
     async listActions(f: ActionFilter): Promise<ActionRecord[]> {
-      const { sql, args } = actionListing(f, true);
+      const { sql, args } = actionListing(f, 'postgres');
       return (await read<ActionRow & Record<string, unknown>>('read', sql, args)).map(rowToRecord);
     },
     async queueCounts(queue: string): Promise<QueueCounts> {

@@ -22,7 +22,7 @@ export function prepareReadActions(db: Database.Database) {
   // Listings differ only by which filters are given: a few shapes, each prepared once.
   const listings = new Map<string, Database.Statement>();
   function list(f: ActionFilter): ActionRecord[] {
-    const { sql, args } = actionListing(f, false);
+    const { sql, args } = actionListing(f, 'sqlite');
     let statement = listings.get(sql);
     if (!statement) {
       if (listings.size >= LISTINGS_KEPT) listings.clear();
