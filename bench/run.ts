@@ -1,7 +1,8 @@
 /**
  * All benchmarks in one go (`npm run bench`): machine facts, core server, event engine, HttpHandler
  * through the engine, many nodes on one PostgreSQL database (bench/cluster.ts), the cost of an
- * IdempotencyKey on every submission (bench/idempotent-submission.ts), then the
+ * IdempotencyKey on every submission (bench/idempotent-submission.ts), the console's reads with
+ * 100,000 actions stored (bench/console.ts), then the
  * handler benches of bench/http-handler.ts, bench/lua-handler.ts and bench/lua-startup.ts when they
  * are built (each in its own node process, output passed through), a closing summary table, and
  * last Tocsin beside BullMQ and graphile-worker (bench/side-by-side.ts: its own table, and
@@ -47,6 +48,7 @@ const rows: SummaryRow[] = [...(await runCore()), ...(await runEvents())];
 rows.push(...(await (await import('./http-events.js')).runHttpEvents()));
 rows.push(...(await (await import('./cluster.js')).runCluster()));
 rows.push(...(await (await import('./idempotent-submission.js')).runIdempotentSubmission()));
+await (await import('./console.js')).runConsole();
 const handlerRuns: string[] = [];
 for (const name of HANDLER_BENCHES) {
   const script = join(here, name);

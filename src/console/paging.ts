@@ -1,31 +1,25 @@
 /**
- * Keyset paging for the console's lists, newest first, over Store listings that filter by a time
- * bound (`queuedBefore`, `createdBefore`) and sort by it. A page never costs an OFFSET scan: the
- * next page asks for rows before the last time shown.
- *
- * Times tie (many actions queued in one millisecond), and the bound is strict. So a cursor holds
- * the last time shown and the keys of the rows shown at exactly that time: the next page asks for
- * rows before time + 1, that many more, and drops the rows already shown. The store breaks ties in
- * a fixed order (id / seq), so the rows skipped are exactly those already seen.
+ * Keyed paging for the console's lists, newest first: a page asks the store for the rows after the
+ * key of the last row shown, so a page never costs an OFFSET scan nor grows with the pages before
+ * it. Keys are unique and never change while a row lives: actions by (queue time, id), events by
+ * seq. So consecutive pages show each row once, in order, even when rows change status between
+ * two page reads (an action keeps its place whatever its status).
  */
 import { TocsinError } from '../common/errors.js';
 
-export interface Cursor {
-  /** The time (epoch ms) of the last row shown. */
-  readonly t: number;
-  /** Keys of the rows shown with exactly that time. */
-  readonly seen: readonly string[];
+/** The last row's key: [queuedAt, id] for actions, [seq] for events. */
+export type PageKey = readonly number[];
+
+export function encodeCursor(key: PageKey): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-export function decodeCursor(text: string | null | undefined): Cursor | undefined {
+/** The key in a cursor of `length` numbers; undefined for no cursor (the first page). */
+export function decodeCursor(text: string | null | undefined, length: number): PageKey | undefined {
   if (!text) return undefined;
   try {
-    const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof c.t === 'number' && Number.isFinite(c.t) && Array.isArray(c.seen) && c.seen.every((s) => typeof s === 'string')) return { t: c.t, seen: c.seen };
+    const key = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(key) && key.length === length && key.every((n) => Number.isSafeInteger(n))) return key as number[];
   } catch {
     // Fall through: any malformed cursor is the same error.
   }
@@ -33,12 +27,11 @@ export function decodeCursor(text: string | null | undefined): Cursor | undefine
 }
 
 export interface PageSource<T> {
-  /** Rows newest first, all with time < `before` (when given), at most `limit` of each source. */
-  fetch(before: number | undefined, limit: number): Promise<readonly (readonly T[])[]>;
-  time(row: T): number;
-  key(row: T): string;
-  /** Tie order among equal times, as the store sorts (descending): positive when a comes after b. */
-  tieOrder(a: T, b: T): number;
+  /** From each source, at most `limit` rows after `after` (all from the start without it), in page order. */
+  fetch(after: PageKey | undefined, limit: number): Promise<readonly (readonly T[])[]>;
+  key(row: T): PageKey;
+  /** The page order (negative when a comes first), as every source sorts. */
+  order(a: T, b: T): number;
 }
 
 export interface Page<T> {
@@ -46,21 +39,11 @@ export interface Page<T> {
   readonly next?: string;
 }
 
-/** One page of at most `limit` rows after `cursor`, merged newest first from every source. */
-export async function keysetPage<T>(source: PageSource<T>, cursor: Cursor | undefined, limit: number): Promise<Page<T>> {
-  const seen = new Set(cursor?.seen ?? []);
+/** One page of at most `limit` rows after `cursor`, merged in page order from every source. */
+export async function keyedPage<T>(source: PageSource<T>, cursor: PageKey | undefined, limit: number): Promise<Page<T>> {
   // One extra row tells whether a next page exists.
-  const lists = await source.fetch(cursor ? cursor.t + 1 : undefined, limit + 1 + seen.size);
-  const merged = lists
-    .flat()
-    .filter((r) => !(cursor && source.time(r) === cursor.t && seen.has(source.key(r))))
-    .sort((a, b) => source.time(b) - source.time(a) || source.tieOrder(a, b));
+  const merged = (await source.fetch(cursor, limit + 1)).flat().sort(source.order);
   const rows = merged.slice(0, limit);
   const last = rows[rows.length - 1];
-  if (merged.length <= limit || !last) return { rows };
-  const t = source.time(last);
-  const atT = rows.filter((r) => source.time(r) === t).map(source.key);
-  // Rows at t shown on earlier pages stay seen: the next fetch returns them again.
-  const keep = cursor && cursor.t === t ? [...cursor.seen, ...atT] : atT;
-  return { rows, next: encodeCursor({ t, seen: keep }) };
+  return merged.length > limit && last ? { rows, next: encodeCursor(source.key(last)) } : { rows };
 }

@@ -1,7 +1,8 @@
 /**
  * The console's reads: a page of actions, one action in detail, a page of events. Filters are read
  * by QueueInfo's own filter reader (same parameter names, values and errors as the ACI); records
- * come from the Store interface, paged by key (paging.ts), never by OFFSET.
+ * come from the Store interface, paged by key (paging.ts), never by OFFSET: actions by (queue time,
+ * id), on the index ranges of listing-filters.ts; events by seq.
  */
 import { TocsinError } from '../common/errors.js';
 import { AciParams } from '../aci/params.js';
@@ -14,7 +15,7 @@ import { actionRecordElement } from '../queue/record-xml.js';
 import type { Scheduler } from '../queue/scheduler.js';
 import type { ActionRecord } from '../queue/record.js';
 import type { EventRow, EventState, Store } from '../store/store.js';
-import { decodeCursor, keysetPage, type Page } from './paging.js';
+import { decodeCursor, keyedPage, type Page } from './paging.js';
 import { actionSummary, eventSummary, type ActionSummary, type EventSummary } from './views.js';
 
 export interface ReadDeps {
@@ -40,16 +41,15 @@ export async function actionsPage(deps: ReadDeps, query: URLSearchParams): Promi
   const name = params.get('QueueName');
   const queues = name ? [queueName(deps, name)] : deps.scheduler.queueNames();
   const limit = pageSize(params);
-  // Newest first by queue time: the only order the cursor follows.
+  // Newest first by queue time, ties by id: the only order the cursor follows.
   const filters = queues.map((q) => ({ ...readStatusFilter(params, q, undefined), sortBy: 'queue-time' as const, descending: true }));
-  const page: Page<ActionRecord> = await keysetPage(
+  const page: Page<ActionRecord> = await keyedPage(
     {
-      fetch: (before, n) => Promise.all(filters.map((f) => deps.store.listActions({ ...f, limit: n, ...(before !== undefined ? { queuedBefore: before } : {}) }))),
-      time: (r) => r.queuedAt,
-      key: (r) => r.token,
-      tieOrder: (a, b) => b.id - a.id,
+      fetch: (after, n) => Promise.all(filters.map((f) => deps.store.listActions({ ...f, limit: n, ...(after ? { after: { queuedAt: after[0]!, id: after[1]! } } : {}) }))),
+      key: (r) => [r.queuedAt, r.id],
+      order: (a, b) => b.queuedAt - a.queuedAt || b.id - a.id,
     },
-    decodeCursor(params.get('Cursor')),
+    decodeCursor(params.get('Cursor'), 2),
     limit,
   );
   return { actions: page.rows.map((r) => summary(deps, r)), ...(page.next ? { next: page.next } : {}) };
@@ -91,23 +91,22 @@ export async function eventsPage(deps: ReadDeps, query: URLSearchParams): Promis
   const states = listOf(params.get('State'), EVENT_STATES, 'State');
   const types = listOf(params.get('Type'), EVENT_TYPES, 'Type');
   const limit = pageSize(params);
-  const page: Page<EventRow> = await keysetPage(
+  const page: Page<EventRow> = await keyedPage(
     {
-      fetch: async (before, n) => [
+      fetch: async (after, n) => [
         await deps.store.listEvents({
           descending: true,
           limit: n,
           ...(handler ? { handler } : {}),
           ...(states ? { states } : {}),
           ...(types ? { types } : {}),
-          ...(before !== undefined ? { createdBefore: before } : {}),
+          ...(after ? { beforeSeq: after[0]! } : {}),
         }),
       ],
-      time: (e) => e.createdAt,
-      key: (e) => String(e.seq),
-      tieOrder: (a, b) => b.seq - a.seq,
+      key: (e) => [e.seq],
+      order: (a, b) => b.seq - a.seq,
     },
-    decodeCursor(params.get('Cursor')),
+    decodeCursor(params.get('Cursor'), 1),
     limit,
   );
   return { events: page.rows.map(eventSummary), ...(page.next ? { next: page.next } : {}) };

@@ -169,6 +169,17 @@ export interface ActionFilter {
   readonly sortBy: SortKey;
   readonly descending: boolean;
   readonly limit?: number;
+  /**
+   * Keyed paging (the console): only rows after this one in the listing's order, which must be
+   * `queue-time` with a `limit`. Ties in queue time are broken by id, as the listing sorts.
+   */
+  readonly after?: ActionKey;
+}
+
+/** Where a page of a queue-time listing ended: the last row's queue time and id. */
+export interface ActionKey {
+  readonly queuedAt: number;
+  readonly id: number;
 }
 
 export interface QueueCounts {
@@ -218,6 +229,8 @@ export interface EventFilter {
   readonly eventId?: string;
   readonly createdAfter?: number;
   readonly createdBefore?: number;
+  /** Only events stored before this one (keyed paging, newest first). */
+  readonly beforeSeq?: number;
   /** Newest first when true. */
   readonly descending: boolean;
   readonly limit: number;

@@ -37,6 +37,7 @@ import { postgresControl } from './control-actions.js';
 import { postgresLeases } from './leases.js';
 import { Notifications } from './notifications.js';
 import { listEventsCounted, postgresReads, type Read } from './reads.js';
+import { foldActionCounts } from './action-counts.js';
 import { Reservations } from './reservations.js';
 import { migrate } from './schema.js';
 import { inTransaction, query, type RunInTransaction } from './transaction.js';
@@ -267,6 +268,8 @@ export class PostgresStore implements Store {
 
   async heartbeat(node: string): Promise<Heartbeat> {
     const beat = await this.leases.heartbeat(node);
+    // The count changes appended since the last beat go into the counts (action-counts.ts).
+    await foldActionCounts(this.read).catch((e: unknown) => this.log.warn('folding the action counts failed', { error: (e as Error).message }));
     if (!beat.held && this.reservations) {
       // Taken for dead: what this node reserved or began may be another's now. Starts not yet
       // written are dropped (their runs are stopped by the scheduler), and what is still reserved

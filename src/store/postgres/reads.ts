@@ -9,6 +9,7 @@ import type { ActionRecord } from '../../queue/record.js';
 import type { ActionFilter, EventCount, EventFilter, EventListing, EventRow, EventState, QueueCounts } from '../store.js';
 import { actionListing, eventListing } from '../listing-filters.js';
 import type { RunInTransaction } from './transaction.js';
+import { ACTION_COUNTS_SQL } from './action-counts.js';
 
 export type Read = <R extends Record<string, unknown>>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
 
@@ -30,15 +31,14 @@ export function postgresReads(read: Read) {
       return row ? rowToRecord(row) : undefined;
     },
     async listActions(f: ActionFilter): Promise<ActionRecord[]> {
-      const { where, tail } = actionListing(f, true);
-      const sql = `SELECT * FROM actions${where}${tail}`;
-      return (await read<ActionRow & Record<string, unknown>>('read', sql, where.args)).map(rowToRecord);
+      const { sql, args } = actionListing(f, 'postgres');
+      return (await read<ActionRow & Record<string, unknown>>('read', sql, args)).map(rowToRecord);
     },
     async queueCounts(queue: string): Promise<QueueCounts> {
       const c = { paused: false, queued: 0, processing: 0, pausedActions: 0, finished: 0, error: 0, cancelled: 0, stopped: 0 };
       const [q] = await read<{ paused: boolean }>('read', 'SELECT paused FROM queues WHERE name = $1', [queue]);
       c.paused = q?.paused ?? false;
-      for (const row of await read<{ status: string; n: number }>('read', 'SELECT status, count(*)::int AS n FROM actions WHERE queue = $1 GROUP BY status', [queue])) {
+      for (const row of await read<{ status: string; n: number }>('read', ACTION_COUNTS_SQL, [queue])) {
         const field = STATUS_FIELDS[row.status];
         if (field) c[field] += row.n;
       }

@@ -153,6 +153,61 @@ const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX actions_idempotency ON actions (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
     `,
   },
+  {
+    // The console with 100,000 actions stored (issue 17): no read of a page or of a queue's counts
+    // may scan or sort the actions table.
+    // - actions_queue_status becomes (queue, status, queued_at, id): the same lookups as before,
+    //   and a page of one status newest first is a range of it (listing-filters.ts merges one
+    //   range per status). Replaced, not added: a status change is not a HOT update (status is
+    //   indexed), so it already writes an entry in every index; a new index would add one more.
+    // - Counts per queue and status are appended as changes by statement triggers, in the
+    //   transaction of the statement that inserts, re-statuses or deletes rows, whichever path
+    //   that is; action-counts.ts folds the changes into action_counts. Appended, not added to one
+    //   row per (queue, status): that row would be a lock every node's settlements queue on.
+    version: 4,
+    sql: `
+      DROP INDEX actions_queue_status;
+      CREATE INDEX actions_queue_status ON actions (queue, status, queued_at, id);
+
+      CREATE TABLE action_counts (
+        queue  text   NOT NULL,
+        status text   NOT NULL,
+        n      bigint NOT NULL,
+        PRIMARY KEY (queue, status)
+      );
+      CREATE TABLE action_count_changes (
+        queue  text   NOT NULL,
+        status text   NOT NULL,
+        delta  bigint NOT NULL
+      );
+      INSERT INTO action_counts (queue, status, n) SELECT queue, status, count(*) FROM actions GROUP BY queue, status;
+
+      CREATE FUNCTION tocsin_count_actions() RETURNS trigger LANGUAGE plpgsql AS $fn$
+      BEGIN
+        IF TG_OP = 'INSERT' THEN
+          INSERT INTO action_count_changes (queue, status, delta)
+            SELECT queue, status, count(*) FROM new_rows GROUP BY queue, status;
+        ELSIF TG_OP = 'DELETE' THEN
+          INSERT INTO action_count_changes (queue, status, delta)
+            SELECT queue, status, -count(*) FROM old_rows GROUP BY queue, status;
+        ELSE
+          -- Most updates change no status (reservations, progress, reports): they append nothing.
+          INSERT INTO action_count_changes (queue, status, delta)
+            SELECT queue, status, sum(d) FROM (
+              SELECT queue, status, 1 AS d FROM new_rows UNION ALL SELECT queue, status, -1 FROM old_rows
+            ) c GROUP BY queue, status HAVING sum(d) <> 0;
+        END IF;
+        RETURN NULL;
+      END
+      $fn$;
+      CREATE TRIGGER action_counts_insert AFTER INSERT ON actions
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_count_actions();
+      CREATE TRIGGER action_counts_update AFTER UPDATE ON actions
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_count_actions();
+      CREATE TRIGGER action_counts_delete AFTER DELETE ON actions
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION tocsin_count_actions();
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -13,6 +13,12 @@ import { prepareEventCounts } from './event-totals.js';
 const EVENTS_WITH_DOCUMENTS = 'events e JOIN event_documents d ON d.id = COALESCE(e.doc_id, e.seq)';
 const EVENT_COLUMNS = 'e.*, d.document, d.request';
 
+/** The SQL of an EventInfo or console event listing (exported for the test of its query plan). */
+export function eventListingSql(f: EventFilter): { sql: string; args: (string | number)[] } {
+  const { where, tail } = eventListing(f, false, 'handler = ? COLLATE NOCASE', 'e.seq');
+  return { sql: `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where}${tail}`, args: where.args };
+}
+
 export function prepareEventReads(db: Database.Database) {
   const pending = db.prepare<[string, number, number], EventDbRow>(
     `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS} WHERE e.handler = ? AND e.state = 'pending' AND e.seq > ? ORDER BY e.seq LIMIT ?`,
@@ -20,9 +26,8 @@ export function prepareEventReads(db: Database.Database) {
   const counts = prepareEventCounts(db);
 
   function list(f: EventFilter): EventRow[] {
-    const { where, tail } = eventListing(f, false, 'handler = ? COLLATE NOCASE', 'e.seq');
-    const sql = `SELECT ${EVENT_COLUMNS} FROM ${EVENTS_WITH_DOCUMENTS}${where}${tail}`;
-    return (db.prepare(sql).all(...where.args) as EventDbRow[]).map(toEventRow);
+    const { sql, args } = eventListingSql(f);
+    return (db.prepare(sql).all(...args) as EventDbRow[]).map(toEventRow);
   }
 
   const listCounted = db.transaction((f: EventFilter): EventListing => ({ events: list(f), counts: counts() }));

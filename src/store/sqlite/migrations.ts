@@ -129,4 +129,38 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX actions_idempotency ON actions (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
     `,
   },
+  {
+    // The console with 100,000 actions stored (issue 17): no read of a page, a queue's counts or an
+    // action's events may scan or sort the actions or events table.
+    // - actions_status_time: a page of a queue's actions of one status, newest first, by keyed
+    //   seeks; pages over several statuses merge one such range per status (listing-filters.ts).
+    // - action_counts: each queue's actions per status, kept by triggers in the transaction that
+    //   inserts, re-statuses or deletes the row, so every path that changes a status (commit,
+    //   local claims, control actions, recovery, purge, move-store) keeps it exact without knowing.
+    // - events_token: an action's events in seq order (its detail view). Queue events have no token.
+    version: 5,
+    sql: `
+      CREATE INDEX actions_status_time ON actions (queue, status, queued_at, id);
+      CREATE TABLE action_counts (
+        queue  TEXT    NOT NULL,
+        status TEXT    NOT NULL,
+        n      INTEGER NOT NULL,
+        PRIMARY KEY (queue, status)
+      ) WITHOUT ROWID;
+      INSERT INTO action_counts (queue, status, n) SELECT queue, status, COUNT(*) FROM actions GROUP BY queue, status;
+      CREATE TRIGGER action_counts_insert AFTER INSERT ON actions BEGIN
+        INSERT INTO action_counts (queue, status, n) VALUES (new.queue, new.status, 1)
+          ON CONFLICT (queue, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER action_counts_update AFTER UPDATE OF status ON actions WHEN old.status IS NOT new.status BEGIN
+        UPDATE action_counts SET n = n - 1 WHERE queue = old.queue AND status = old.status;
+        INSERT INTO action_counts (queue, status, n) VALUES (new.queue, new.status, 1)
+          ON CONFLICT (queue, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER action_counts_delete AFTER DELETE ON actions BEGIN
+        UPDATE action_counts SET n = n - 1 WHERE queue = old.queue AND status = old.status;
+      END;
+      CREATE INDEX events_token ON events (token, seq) WHERE token IS NOT NULL;
+    `,
+  },
 ];
