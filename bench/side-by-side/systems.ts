@@ -33,7 +33,7 @@ export async function queueFactory(system: SystemId): Promise<{ create: QueueFac
   if (system === 'bullmq' || system === 'bullmq-aof') return { create: bullmqQueue, dispose: async () => {} };
   const db = await benchDatabase();
   return {
-    create: (target, probe): Promise<QueueUnderTest> => graphileQueue(db, target, probe),
+    create: (target, probe, options): Promise<QueueUnderTest> => graphileQueue(db.url, target, probe, options),
     // The library ends its pools without waiting for them: a session still open when the drop
     // terminates it errors on a pool nobody listens to, which ends the process. So: wait first.
     dispose: async () => {
