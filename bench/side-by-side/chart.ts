@@ -4,7 +4,7 @@
  * the largest in its group (the rows have different units), its figure written beside it.
  */
 import { LABELS, SYSTEMS, type SystemId } from './systems.js';
-import type { Row } from './report.js';
+import type { Row } from './row.js';
 import { rate } from '../lib/stats.js';
 
 const COLOURS: Record<SystemId | 'ceiling', string> = {
