@@ -38,6 +38,7 @@ export function crashRows(runs: CrashRuns, jobs: number, jobMs: number, killAfte
     count('run twice (body started twice)', 'lower', (r) => r.runTwice),
     count('of those, ended before the kill', 'lower', (r) => r.endedRunAgain),
     row(workload, 'duplicate completion events', 'events', 'lower', perSystem(runs, (r) => r.duplicateEvents)),
+    row(workload, 'of those, redelivered (same event id)', 'events', 'lower', perSystem(runs, (r) => r.redelivered)),
     recoveryRow(workload, 'restart → interrupted jobs run again', runs, (r) => r.interruptedRerunMs, (r) => r.interruptedUnfinished, (r) => r.interrupted),
     recoveryRow(workload, `restart → all ${rate(jobs)} ended`, runs, (r) => r.recoveryMs, (r) => r.unfinished, (r) => r.jobs),
     count('not ended at the end of the wait', 'lower', (r) => r.unfinished),

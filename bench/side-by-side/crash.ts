@@ -9,7 +9,8 @@
  *    (waited for until `crashEventGraceMs` after the last job ended, or after the bound);
  *  - run twice: a job whose body started more than once (`s` marks): every interrupted job, if it
  *    is run again, and worse, any that had ended before the kill (counted apart: "ended, run again");
- *  - duplicate events: completion events beyond the first for a job;
+ *  - duplicate events: completion events beyond the first for a job, and of those, redeliveries
+ *    (an event id the sink had already had: delivered before the kill, its delivery not yet noted);
  *  - recovery: from the restart (the new process spawned) until every job's body has ended, and
  *    until every job interrupted by the kill (its body started, not ended) has run again (a job a
  *    peer had fetched but not yet begun is not among those, only in the first); bounded by
@@ -25,7 +26,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import type { HttpSink } from '../lib/http-sink.js';
+import type { HttpSink, SinkReceipts } from '../lib/http-sink.js';
 import { benchDatabase } from '../lib/pg-database.js';
 import { BENCH_REDIS_URL } from '../lib/redis-server.js';
 import { now } from '../lib/summary.js';
@@ -44,6 +45,8 @@ export interface CrashResult {
   /** Of those, jobs whose body had ended before the kill. */
   readonly endedRunAgain: number;
   readonly duplicateEvents: number;
+  /** Of those, events whose id had already arrived. */
+  readonly redelivered: number;
   /** Restart → every job ended, ms; NaN: not within `boundMs`. */
   readonly recoveryMs: number;
   /** Restart → every interrupted job ended again, ms; NaN: not within `boundMs` (or none was interrupted). */
@@ -136,11 +139,11 @@ async function followRecovery(marks: JobMarks, interrupted: ReadonlySet<string>,
   return interruptedAt === undefined ? {} : { interruptedAt };
 }
 
-/** The completion events' keys, once there is one per job or the grace has passed. */
-async function completionEvents(sink: HttpSink, jobs: number, graceMs: number): Promise<string[]> {
+/** The completion events, once there is one per job or the grace has passed. */
+async function completionEvents(sink: HttpSink, jobs: number, graceMs: number): Promise<SinkReceipts> {
   const all = sink.expect(jobs).then(() => sleep(SETTLE_MS));
   await Promise.race([all, sleep(graceMs)]);
-  return (await sink.collect()).tokens;
+  return sink.collect();
 }
 
 export async function crash(system: SystemId, s: Sizes, sink: HttpSink): Promise<CrashResult> {
@@ -166,7 +169,7 @@ export async function crash(system: SystemId, s: Sizes, sink: HttpSink): Promise
     workers.push(second);
     second.working.catch(() => {}); // an early end is seen by followRecovery
     const { allAt, interruptedAt } = await followRecovery(marks, interrupted, s.crashJobs, restartedAt + s.crashBoundMs, second);
-    const tokens = await completionEvents(sink, s.crashJobs, s.crashEventGraceMs);
+    const { tokens, ids } = await completionEvents(sink, s.crashJobs, s.crashEventGraceMs);
     marks.read();
     const withEvent = new Set(tokens);
     return {
@@ -177,6 +180,7 @@ export async function crash(system: SystemId, s: Sizes, sink: HttpSink): Promise
       runTwice: marks.runTwice(),
       endedRunAgain: [...endedBeforeKill].filter((key) => (marks.starts.get(key) ?? 0) > 1).length,
       duplicateEvents: tokens.length - withEvent.size,
+      redelivered: ids.length - new Set(ids).size,
       recoveryMs: allAt === undefined ? Number.NaN : allAt - restartedAt,
       interruptedRerunMs: interruptedAt === undefined || interrupted.size === 0 ? Number.NaN : interruptedAt - restartedAt,
       unfinished: s.crashJobs - marks.ended.size,
