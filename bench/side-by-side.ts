@@ -30,7 +30,7 @@ import { PERSISTENCE_LABEL, redisFacts, redisSkipReason, withPersistence } from 
 import { median } from './lib/summary.js';
 import { chartSvg } from './side-by-side/chart.js';
 import { buildRows, formatRows, markdownRows, tableNotes, type Runs } from './side-by-side/report.js';
-import { runScenario, type Scenario } from './side-by-side/scenario.js';
+import { runScenario, scenarioTimeoutMs, type Scenario } from './side-by-side/scenario.js';
 import { sizes as sizesFor, type Sizes } from './side-by-side/sizes.js';
 import { LABELS, SYSTEMS, type SystemId } from './side-by-side/systems.js';
 import type { CeilingsResult } from './side-by-side/ceilings.js';
@@ -48,7 +48,7 @@ const RESULTS_DIR = resolve(dirname(SCRIPT), '../../bench/results');
 async function inChild<R>(scenario: Scenario, what: string): Promise<R | undefined> {
   const t0 = performance.now();
   try {
-    const r = await runInChild<R>(SCRIPT, scenario);
+    const r = await runInChild<R>(SCRIPT, scenario, [], scenarioTimeoutMs(scenario));
     console.log(`  ${what}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return r;
   } catch (e) {

@@ -21,6 +21,14 @@ export type Scenario =
 
 export type ScenarioResult = EventsToFileResult | WebhookResult | SubmissionResult | ScaleResult | CrashResult | CeilingsResult;
 
+/**
+ * A scenario's watchdog, where the default (lib/child.ts, 180 s) is too short: a backlog of a
+ * million jobs takes BullMQ ~100 s to add at ~10,000/s on our machines, and as long to remove.
+ */
+export function scenarioTimeoutMs(s: Scenario): number | undefined {
+  return s.workload === 'scale' ? Math.max(180_000, s.waiting * 0.6) : undefined;
+}
+
 export async function runScenario(s: Scenario): Promise<ScenarioResult> {
   if (s.workload === 'submission') return tocsinSubmission(s.sizes);
   if (s.workload === 'events-to-file' || s.workload === 'scale') {
