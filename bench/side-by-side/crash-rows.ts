@@ -41,6 +41,6 @@ export function crashRows(runs: CrashRuns, jobs: number, jobMs: number, killAfte
     row(workload, 'of those, redelivered (same event id)', 'events', 'lower', perSystem(runs, (r) => r.redelivered)),
     recoveryRow(workload, 'restart → interrupted jobs run again', runs, (r) => r.interruptedRerunMs, (r) => r.interruptedUnfinished, (r) => r.interrupted),
     recoveryRow(workload, `restart → all ${rate(jobs)} ended`, runs, (r) => r.recoveryMs, (r) => r.unfinished, (r) => r.jobs),
-    count('not ended at the end of the wait', 'lower', (r) => r.unfinished),
+    count('not ended within the bound', 'lower', (r) => r.unfinished),
   ];
 }

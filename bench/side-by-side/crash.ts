@@ -51,7 +51,7 @@ export interface CrashResult {
   readonly recoveryMs: number;
   /** Restart → every interrupted job ended again, ms; NaN: not within `boundMs` (or none was interrupted). */
   readonly interruptedRerunMs: number;
-  /** Jobs whose body had not ended at the end of the wait, and of those, interrupted ones. */
+  /** Jobs whose body had not ended when the recovery wait ended (at the bound), and of those, interrupted ones. */
   readonly unfinished: number;
   readonly interruptedUnfinished: number;
   readonly boundMs: number;
@@ -169,6 +169,8 @@ export async function crash(system: SystemId, s: Sizes, sink: HttpSink): Promise
     workers.push(second);
     second.working.catch(() => {}); // an early end is seen by followRecovery
     const { allAt, interruptedAt } = await followRecovery(marks, interrupted, s.crashJobs, restartedAt + s.crashBoundMs, second);
+    const unfinished = s.crashJobs - marks.ended.size;
+    const interruptedUnfinished = [...interrupted].filter((key) => !marks.ended.has(key)).length;
     const { tokens, ids } = await completionEvents(sink, s.crashJobs, s.crashEventGraceMs);
     marks.read();
     const withEvent = new Set(tokens);
@@ -183,8 +185,8 @@ export async function crash(system: SystemId, s: Sizes, sink: HttpSink): Promise
       redelivered: ids.length - new Set(ids).size,
       recoveryMs: allAt === undefined ? Number.NaN : allAt - restartedAt,
       interruptedRerunMs: interruptedAt === undefined || interrupted.size === 0 ? Number.NaN : interruptedAt - restartedAt,
-      unfinished: s.crashJobs - marks.ended.size,
-      interruptedUnfinished: [...interrupted].filter((key) => !marks.ended.has(key)).length,
+      unfinished,
+      interruptedUnfinished,
       boundMs: s.crashBoundMs,
     };
   } finally {
