@@ -60,7 +60,7 @@ async function inChild<R>(scenario: Scenario, what: string): Promise<R | undefin
 /** Why each system cannot run here, if it cannot. */
 async function skipReasons(): Promise<Partial<Record<SystemId, string>>> {
   const [redis, pg] = await Promise.all([redisSkipReason(), pgSkipReason()]);
-  return { ...(redis ? { bullmq: redis, 'bullmq-aof': redis } : {}), ...(pg ? { graphile: pg } : {}) };
+  return { ...(redis ? { bullmq: redis, 'bullmq-aof': redis } : {}), ...(pg ? { graphile: pg, 'tocsin-pg': pg } : {}) };
 }
 
 /** Samples the 1-minute load average every 5 s while the benchmark runs (the box is shared). */
@@ -80,8 +80,15 @@ function push<R>(into: Partial<Record<SystemId, R[]>>, system: SystemId, r: R | 
   if (r !== undefined) (into[system] ??= []).push(r);
 }
 
+async function runScale(system: SystemId, s: Sizes, runs: Runs): Promise<void> {
+  for (const waiting of s.scaleWaiting) {
+    push(runs.scale, system, await inChild<ScaleResult>({ workload: 'scale', system, sizes: s, waiting }, `${system} scale, ${waiting.toLocaleString('en-US')} waiting`));
+  }
+}
+
 /** One system's scenarios of one run. */
 async function runSystem(system: SystemId, s: Sizes, runs: Runs): Promise<void> {
+  if (system === 'tocsin-pg') return runScale(system, s, runs);
   push(runs.eventsToFile, system, await inChild<EventsToFileResult>({ workload: 'events-to-file', system, sizes: s }, `${system} W1 events to a file`));
   push(runs.webhook, system, await inChild<WebhookResult>({ workload: 'webhook', system, sizes: s }, `${system} W2 webhook`));
   if (system === 'tocsin') {
@@ -89,9 +96,7 @@ async function runSystem(system: SystemId, s: Sizes, runs: Runs): Promise<void> 
     if (r) runs.submission.push(r);
   }
   if (system === 'bullmq-aof' && !s.newWorkloadsOnAof) return;
-  for (const waiting of s.scaleWaiting) {
-    push(runs.scale, system, await inChild<ScaleResult>({ workload: 'scale', system, sizes: s, waiting }, `${system} scale, ${waiting.toLocaleString('en-US')} waiting`));
-  }
+  await runScale(system, s, runs);
   push(runs.crash, system, await inChild<CrashResult>({ workload: 'crash', system, sizes: s }, `${system} crash`));
 }
 
@@ -115,7 +120,7 @@ export async function runSideBySide(quick: boolean): Promise<void> {
     console.log(` run ${run + 1} of ${s.runs}`);
     for (const system of SYSTEMS) {
       if (skipped[system]) continue;
-      if (system === 'tocsin' || system === 'graphile') {
+      if (system === 'tocsin' || system === 'tocsin-pg' || system === 'graphile') {
         await runSystem(system, s, runs);
         continue;
       }

@@ -1,6 +1,7 @@
 /**
  * The config text of a benchmark's Tocsin server (after `[Server]`, which lib/server.ts writes):
- * `[Actions]` with MaximumThreads and MaximumQueueSize, optionally Durability, and the job events
+ * `[Actions]` with MaximumThreads and MaximumQueueSize, optionally Durability or the PostgreSQL
+ * store, and the job events
  * of a JobEventTarget: a file gets OnStart and OnFinish to a text-file handler (the real
  * TextFileHandler, or a bench wrapper of it named by `textFileLibrary`), a webhook gets OnFinish to
  * an HttpHandler with MaxConcurrentDeliveries = its `inFlight`, `none` gets no handler.
@@ -14,6 +15,8 @@ export interface TocsinBenchConfig {
   readonly maxQueueSize: number;
   /** Absent: the server's default (`process`). */
   readonly durability?: Durability;
+  /** The PostgreSQL store at this URL instead of SQLite (then `durability` does not apply). */
+  readonly postgresUrl?: string;
   readonly events: JobEventTarget;
   /** The LibraryName of a file target's handler (default: TextFileHandler). */
   readonly textFileLibrary?: string;
@@ -32,5 +35,6 @@ function eventsConfig(target: JobEventTarget, textFileLibrary: string): { action
 export function tocsinConfig(c: TocsinBenchConfig): string {
   const events = eventsConfig(c.events, c.textFileLibrary ?? 'TextFileHandler');
   const durability = c.durability === undefined ? '' : `Durability=${c.durability}\n`;
-  return `[Actions]\nMaximumThreads=${c.threads}\nMaximumQueueSize=${c.maxQueueSize}\n${durability}${events.actions}${events.sections}`;
+  const store = c.postgresUrl === undefined ? '' : `DatastoreType=postgres\nConnectionString=${c.postgresUrl}\n`;
+  return `[Actions]\nMaximumThreads=${c.threads}\nMaximumQueueSize=${c.maxQueueSize}\n${durability}${store}${events.actions}${events.sections}`;
 }

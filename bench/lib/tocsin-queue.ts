@@ -1,6 +1,7 @@
 /**
  * Tocsin as a QueueUnderTest: a server in this process (lib/server.ts: fresh DataDirectory, or the
- * options' `home`; SQLite, the default `Durability=process`), MaximumThreads=8, a `Noop` action
+ * options' `home`; SQLite, the default `Durability=process`, or the PostgreSQL store at
+ * `postgresUrl`), MaximumThreads=8, a `Noop` action
  * running the options' work, and its own event handlers (lib/tocsin-config.ts): OnStart and
  * OnFinish to a TextFileHandler (counted by a thin wrapper) for a file target, OnFinish to an
  * HttpHandler with MaxConcurrentDeliveries = the target's `inFlight` for a webhook. Jobs are added
@@ -42,7 +43,7 @@ export interface TocsinQueue extends QueueUnderTest {
   readonly url: string;
 }
 
-export async function tocsinQueue(target: JobEventTarget, probe: QueueProbe, options: QueueOptions = {}): Promise<TocsinQueue> {
+export async function tocsinQueue(target: JobEventTarget, probe: QueueProbe, options: QueueOptions = {}, postgresUrl?: string): Promise<TocsinQueue> {
   const work = options.work;
   const noop: AsyncActionDefinition = {
     name: QUEUE,
@@ -51,7 +52,7 @@ export async function tocsinQueue(target: JobEventTarget, probe: QueueProbe, opt
       probe.jobEnded(ctx.token);
     },
   };
-  const config = tocsinConfig({ threads: CONCURRENCY, maxQueueSize: 10_000_000, events: target, textFileLibrary: 'CountedTextFile' });
+  const config = tocsinConfig({ threads: CONCURRENCY, maxQueueSize: 10_000_000, events: target, textFileLibrary: 'CountedTextFile', ...(postgresUrl ? { postgresUrl } : {}) });
   const bench = await startBenchServer({ config, actions: [noop], handlers: [countedTextFile(probe)], ...(options.home ? { dir: options.home } : {}) });
   const { scheduler } = bench.server;
   scheduler.onSettled(() => probe.jobCompleted());

@@ -9,6 +9,7 @@ import { rate } from '../lib/stats.js';
 
 const COLOURS: Record<SystemId | 'ceiling', string> = {
   tocsin: '#d9480f',
+  'tocsin-pg': '#ff922b',
   bullmq: '#1c7ed6',
   'bullmq-aof': '#74c0fc',
   graphile: '#2f9e44',

@@ -34,6 +34,7 @@ export const WORKING = 'WORKING';
 
 function open(a: CrashWorkerArgs, probe: QueueProbe, work: QueueOptions['work']): Promise<QueueUnderTest> {
   if (a.system === 'tocsin') return tocsinQueue(a.target, probe, { work, home: a.home });
+  if (a.system === 'tocsin-pg') throw new Error('the crash workload is not run on Tocsin with PostgreSQL');
   if (a.system === 'graphile') return graphileQueue(a.home, a.target, probe, { work });
   return bullmqQueue(a.target, probe, { work, home: a.home });
 }

@@ -71,7 +71,7 @@ export function sizes(quick: boolean): Sizes {
     runs: env('RUNS', quick ? 1 : 3),
     scaleWaiting: (process.env.SCALE_WAITING ?? (quick ? '1000,100000' : '1000,100000,1000000')).split(',').map(Number),
     scaleSubmits: quick ? 300 : 500,
-    scaleWarmIn: 200,
+    scaleWarmIn: 500,
     scaleClaims: quick ? 1_000 : 2_000,
     crashJobs: env('CRASH_JOBS', quick ? 2_000 : 5_000),
     crashJobMs: 5,
