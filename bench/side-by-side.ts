@@ -3,8 +3,9 @@
  * its baseline: W1 events to a file, W2 a webhook per completion (burst and paced), submission over
  * the wire, scale (submit and claim cost with 1k, 100k and 1M jobs waiting; --quick stops at 100k),
  * crash (kill -9 of the worker process one second into 5,000 jobs of 5 ms, then a restart; --quick:
- * 2,000 jobs, recovery waited for 4 s instead of 60, neither on BullMQ with AOF), and the ceilings. Each scenario runs in a child process of its own;
- * runs interleave the systems (Tocsin, BullMQ, BullMQ with AOF, graphile-worker, ceilings), and the
+ * 2,000 jobs, recovery waited for 4 s instead of 60, neither on BullMQ with AOF), and the ceilings.
+ * Each scenario runs in a child process of its own; runs interleave the systems (Tocsin, Tocsin on
+ * PostgreSQL for scale only, BullMQ, BullMQ with AOF, graphile-worker, ceilings), and the
  * table shows medians over runs. Prints one table of absolute figures with the ratios Tocsin/peer
  * and Tocsin/ceiling, and writes bench/results/latest.json, latest.md (the table in Markdown) and
  * side-by-side.svg.
