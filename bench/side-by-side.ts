@@ -3,7 +3,7 @@
  * its baseline: W1 events to a file, W2 a webhook per completion (burst and paced), submission over
  * the wire, scale (submit and claim cost with 1k, 100k and 1M jobs waiting; --quick stops at 100k),
  * crash (kill -9 of the worker process one second into 5,000 jobs of 5 ms, then a restart; --quick:
- * 2,000 jobs, recovery waited for 4 s instead of 60, neither on BullMQ with AOF), and the ceilings.
+ * 2,000 jobs, recovery waited for 3 s instead of 60, neither on BullMQ with AOF), and the ceilings.
  * Each scenario runs in a child process of its own; runs interleave the systems (Tocsin, Tocsin on
  * PostgreSQL for scale only, BullMQ, BullMQ with AOF, graphile-worker, ceilings), and the
  * table shows medians over runs. Prints one table of absolute figures with the ratios Tocsin/peer
@@ -96,7 +96,7 @@ async function runSystem(system: SystemId, s: Sizes, runs: Runs): Promise<void> 
     const r = await inChild<SubmissionResult>({ workload: 'submission', system, sizes: s }, 'tocsin submission over HTTP');
     if (r) runs.submission.push(r);
   }
-  if (system === 'bullmq-aof' && !s.newWorkloadsOnAof) return;
+  if (system === 'bullmq-aof' && !s.extraColumns) return;
   await runScale(system, s, runs);
   push(runs.crash, system, await inChild<CrashResult>({ workload: 'crash', system, sizes: s }, `${system} crash`));
 }
@@ -110,6 +110,7 @@ export async function runSideBySide(quick: boolean): Promise<void> {
       `webhook ${s.inFlight} POSTs in flight to a sink process, ${s.runs} run(s), medians ==`,
   );
   const skipped = await skipReasons();
+  if (!s.extraColumns) skipped['tocsin-pg'] ??= '--quick runs it in the full form only';
   for (const [system, reason] of Object.entries(skipped)) console.log(`  SKIPPED ${LABELS[system as SystemId]}: ${reason}`);
   const facts: string[] = [];
   if (!skipped.bullmq) facts.push(await redisFacts());

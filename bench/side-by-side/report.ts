@@ -123,7 +123,7 @@ export function tableNotes(s: Sizes): string[] {
     `Crash: the worker process gets SIGKILL ${s.crashKillAfterMs / 1000} s after it starts, a new one is started at once, every setting at its default; completion events POSTed to a sink process (Tocsin from its outbox). ` +
       `Lost: a job whose body ended but no completion event came (${s.crashEventGraceMs / 1000} s allowed after the last end); run twice: its body started twice; recovery bounded at ${s.crashBoundMs / 1000} s ` +
       "(BullMQ moves a stalled job back once its 30 s lock has expired; graphile-worker frees a crashed worker's jobs after 4 hours).",
-    ...(s.newWorkloadsOnAof ? [] : ['--quick: scale and crash not run on BullMQ with AOF (the full form runs them); the crash kills the worker, not Redis.']),
+    ...(s.extraColumns ? [] : ['--quick: scale and crash not run on BullMQ with AOF, nor scale on Tocsin with PostgreSQL (the full form runs them); the crash kills the worker, not Redis.']),
     'T/x = Tocsin / x: above 1 is Tocsin ahead for /s rows, below 1 for ms, MB, jobs and × rows.',
   ];
 }

@@ -41,10 +41,11 @@ export interface Sizes {
   readonly crashJobMs: number;
   readonly crashKillAfterMs: number;
   /**
-   * Scale and crash on BullMQ with AOF too. Off in --quick (for its two minutes): the crash kills the
-   * worker, not Redis, so AOF has nothing to do there, and scale runs BullMQ without it.
+   * Scale and crash on BullMQ with AOF, and scale on Tocsin's PostgreSQL store. Off in --quick (for
+   * its two minutes): the crash kills the worker, not Redis, so AOF has nothing to do there; scale
+   * runs BullMQ without it, and Tocsin on its default store.
    */
-  readonly newWorkloadsOnAof: boolean;
+  readonly extraColumns: boolean;
   /** Crash: how long after the restart every job may take to finish before the system is reported short. */
   readonly crashBoundMs: number;
   /** Crash: how long completion events may trail the last job's end. */
@@ -76,8 +77,8 @@ export function sizes(quick: boolean): Sizes {
     crashJobs: env('CRASH_JOBS', quick ? 2_000 : 5_000),
     crashJobMs: 5,
     crashKillAfterMs: 1_000,
-    newWorkloadsOnAof: !quick,
-    crashBoundMs: env('CRASH_BOUND_MS', quick ? 4_000 : 60_000),
-    crashEventGraceMs: quick ? 1_500 : 5_000,
+    extraColumns: !quick,
+    crashBoundMs: env('CRASH_BOUND_MS', quick ? 3_000 : 60_000),
+    crashEventGraceMs: quick ? 1_000 : 5_000,
   };
 }
