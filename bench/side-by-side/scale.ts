@@ -1,8 +1,9 @@
 /**
  * Scale (issue 15: "submit and claim cost with 1k, 100k and 1M actions waiting; flat is the goal"),
  * one backlog size on any QueueUnderTest, with no job events (the queue alone):
- *  1. workers paused, `waiting` no-op jobs added the system's bulk way (the backlog; its rate is
- *     noted, not compared);
+ *  1. workers paused, `waiting` + `scaleWarmIn` + `scaleClaims` no-op jobs added the system's bulk
+ *     way (the backlog: at least `waiting` stay behind the claims below, so even the smallest size
+ *     has that many waiting throughout; the rate is noted, not compared);
  *  2. `scaleSubmits` jobs added one by one, each awaited and timed (after 200 untimed): the cost of
  *     submitting one more with the backlog waiting;
  *  3. workers resumed: after `scaleWarmIn` completions (start-up, first fetch), the next
@@ -17,6 +18,7 @@ import { Tally } from '../lib/tally.js';
 import type { Sizes } from './sizes.js';
 
 export interface ScaleResult {
+  /** Jobs still waiting when the last timed claim completes (at least). */
   readonly waiting: number;
   readonly fillPerSec: number;
   /** Per submission, ms. */
@@ -36,9 +38,10 @@ export async function scale(create: QueueFactory, s: Sizes, waiting: number): Pr
   const queue = await create({ kind: 'none' }, probe);
   try {
     await queue.pause();
+    const backlog = waiting + s.scaleWarmIn + s.scaleClaims;
     const t = now();
-    await queue.addMany(waiting);
-    const fillPerSec = perSecond(waiting, now() - t);
+    await queue.addMany(backlog);
+    const fillPerSec = perSecond(backlog, now() - t);
 
     for (let i = 0; i < UNTIMED_SUBMITS; i++) await queue.addOne();
     const samples: number[] = [];
