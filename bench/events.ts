@@ -35,6 +35,7 @@ import { textFileHandlerFactory } from '../src/events/handlers/textfile.js';
 import { actionEventDocument } from '../src/events/document.js';
 import type { ActionRecord } from '../src/queue/record.js';
 import { startBenchServer } from './lib/server.js';
+import { tocsinConfig } from './lib/tocsin-config.js';
 import { Countdown } from './lib/countdown.js';
 import { PeakRss } from './lib/rss.js';
 import { threadCpuMs } from './lib/thread-cpu.js';
@@ -77,17 +78,8 @@ interface EventsResult extends EventsScenario {
   readonly mainCpuUsPerAction: number | undefined;
 }
 
-const config = (durability: Durability) => `[Actions]
-MaximumThreads=${THREADS}
-MaximumQueueSize=1000000
-Durability=${durability}
-OnStart=EventLog
-OnFinish=EventLog
-
-[EventLog]
-LibraryName=TimedTextFile
-FilePath=%DIR%/events.log
-`;
+const config = (durability: Durability) =>
+  tocsinConfig({ threads: THREADS, maxQueueSize: 1_000_000, durability, events: { kind: 'file', path: '%DIR%/events.log' }, textFileLibrary: 'TimedTextFile' });
 
 /** The moments noted per action, as slots of its entry in `Marks`. */
 const CLAIMED = 0;

@@ -1,8 +1,11 @@
 /**
  * Tocsin beside BullMQ and graphile-worker (issue 15), every figure measured in the same run with
  * its baseline: W1 events to a file, W2 a webhook per completion (burst and paced), submission over
- * the wire, and the ceilings (no queue at all). Each scenario runs in a child process of its own;
- * runs interleave the systems (Tocsin, BullMQ, BullMQ with AOF, graphile-worker, ceilings), and the
+ * the wire, scale (submit and claim cost with 1k, 100k and 1M jobs waiting; --quick stops at 100k),
+ * crash (kill -9 of the worker process one second into 5,000 jobs of 5 ms, then a restart; --quick:
+ * 2,000 jobs, recovery waited for 3 s instead of 60, neither on BullMQ with AOF), and the ceilings.
+ * Each scenario runs in a child process of its own; runs interleave the systems (Tocsin, Tocsin on
+ * PostgreSQL for scale only, BullMQ, BullMQ with AOF, graphile-worker, ceilings), and the
  * table shows medians over runs. Prints one table of absolute figures with the ratios Tocsin/peer
  * and Tocsin/ceiling, and writes bench/results/latest.json, latest.md (the table in Markdown) and
  * side-by-side.svg.
@@ -15,9 +18,7 @@
  *   npm run bench -- --quick          (this benchmark alone, smaller sizes, one run: under 2 minutes)
  *   node dist/bench/side-by-side.js [--quick]
  *   RUNS=3 JOBS=10000 IN_FLIGHT=8 node dist/bench/side-by-side.js
- *
- * Not measured yet (issue 15): the scale workload (submit and claim cost with 1k-1M jobs waiting)
- * and the crash workload (kill -9 mid-run, then restart).
+ *   SCALE_WAITING=1000,1000000 CRASH_JOBS=5000 CRASH_BOUND_MS=60000 node dist/bench/side-by-side.js --quick
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -29,12 +30,14 @@ import { pgServerFacts, pgSkipReason } from './lib/pg-database.js';
 import { PERSISTENCE_LABEL, redisFacts, redisSkipReason, withPersistence } from './lib/redis-server.js';
 import { median } from './lib/summary.js';
 import { chartSvg } from './side-by-side/chart.js';
-import { buildRows, formatRows, markdownRows, type Runs } from './side-by-side/report.js';
-import { runScenario, type Scenario } from './side-by-side/scenario.js';
+import { buildRows, formatRows, markdownRows, tableNotes, type Runs } from './side-by-side/report.js';
+import { runScenario, scenarioTimeoutMs, type Scenario } from './side-by-side/scenario.js';
 import { sizes as sizesFor, type Sizes } from './side-by-side/sizes.js';
 import { LABELS, SYSTEMS, type SystemId } from './side-by-side/systems.js';
 import type { CeilingsResult } from './side-by-side/ceilings.js';
+import type { CrashResult } from './side-by-side/crash.js';
 import type { EventsToFileResult } from './side-by-side/events-to-file.js';
+import type { ScaleResult } from './side-by-side/scale.js';
 import type { SubmissionResult } from './side-by-side/submission.js';
 import type { WebhookResult } from './side-by-side/webhook.js';
 
@@ -46,7 +49,7 @@ const RESULTS_DIR = resolve(dirname(SCRIPT), '../../bench/results');
 async function inChild<R>(scenario: Scenario, what: string): Promise<R | undefined> {
   const t0 = performance.now();
   try {
-    const r = await runInChild<R>(SCRIPT, scenario);
+    const r = await runInChild<R>(SCRIPT, scenario, [], scenarioTimeoutMs(scenario));
     console.log(`  ${what}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return r;
   } catch (e) {
@@ -58,7 +61,7 @@ async function inChild<R>(scenario: Scenario, what: string): Promise<R | undefin
 /** Why each system cannot run here, if it cannot. */
 async function skipReasons(): Promise<Partial<Record<SystemId, string>>> {
   const [redis, pg] = await Promise.all([redisSkipReason(), pgSkipReason()]);
-  return { ...(redis ? { bullmq: redis, 'bullmq-aof': redis } : {}), ...(pg ? { graphile: pg } : {}) };
+  return { ...(redis ? { bullmq: redis, 'bullmq-aof': redis } : {}), ...(pg ? { graphile: pg, 'tocsin-pg': pg } : {}) };
 }
 
 /** Samples the 1-minute load average every 5 s while the benchmark runs (the box is shared). */
@@ -78,14 +81,24 @@ function push<R>(into: Partial<Record<SystemId, R[]>>, system: SystemId, r: R | 
   if (r !== undefined) (into[system] ??= []).push(r);
 }
 
+async function runScale(system: SystemId, s: Sizes, runs: Runs): Promise<void> {
+  for (const waiting of s.scaleWaiting) {
+    push(runs.scale, system, await inChild<ScaleResult>({ workload: 'scale', system, sizes: s, waiting }, `${system} scale, ${waiting.toLocaleString('en-US')} waiting`));
+  }
+}
+
 /** One system's scenarios of one run. */
 async function runSystem(system: SystemId, s: Sizes, runs: Runs): Promise<void> {
+  if (system === 'tocsin-pg') return runScale(system, s, runs);
   push(runs.eventsToFile, system, await inChild<EventsToFileResult>({ workload: 'events-to-file', system, sizes: s }, `${system} W1 events to a file`));
   push(runs.webhook, system, await inChild<WebhookResult>({ workload: 'webhook', system, sizes: s }, `${system} W2 webhook`));
   if (system === 'tocsin') {
     const r = await inChild<SubmissionResult>({ workload: 'submission', system, sizes: s }, 'tocsin submission over HTTP');
     if (r) runs.submission.push(r);
   }
+  if (system === 'bullmq-aof' && !s.extraColumns) return;
+  await runScale(system, s, runs);
+  push(runs.crash, system, await inChild<CrashResult>({ workload: 'crash', system, sizes: s }, `${system} crash`));
 }
 
 export async function runSideBySide(quick: boolean): Promise<void> {
@@ -97,18 +110,19 @@ export async function runSideBySide(quick: boolean): Promise<void> {
       `webhook ${s.inFlight} POSTs in flight to a sink process, ${s.runs} run(s), medians ==`,
   );
   const skipped = await skipReasons();
+  if (!s.extraColumns) skipped['tocsin-pg'] ??= '--quick runs it in the full form only';
   for (const [system, reason] of Object.entries(skipped)) console.log(`  SKIPPED ${LABELS[system as SystemId]}: ${reason}`);
   const facts: string[] = [];
   if (!skipped.bullmq) facts.push(await redisFacts());
   if (!skipped.graphile) facts.push(await pgServerFacts());
   for (const f of facts) console.log(`  ${f}`);
 
-  const runs: Runs = { eventsToFile: {}, webhook: {}, submission: [], ceilings: [] };
+  const runs: Runs = { eventsToFile: {}, webhook: {}, submission: [], scale: {}, crash: {}, ceilings: [] };
   for (let run = 0; run < s.runs; run++) {
     console.log(` run ${run + 1} of ${s.runs}`);
     for (const system of SYSTEMS) {
       if (skipped[system]) continue;
-      if (system === 'tocsin' || system === 'graphile') {
+      if (system === 'tocsin' || system === 'tocsin-pg' || system === 'graphile') {
         await runSystem(system, s, runs);
         continue;
       }
@@ -131,18 +145,14 @@ export async function runSideBySide(quick: boolean): Promise<void> {
 
   const loadAverage = load.stop();
   const present = SYSTEMS.filter((sys) => !skipped[sys]);
-  const rows = buildRows(runs, s.paces.map((p) => p.perSec), s.httpInFlight);
+  const rows = buildRows(runs, s);
   const machine = machineFacts();
   console.log(`\n== side by side: medians of ${s.runs} run(s) ==\n${machine}`);
   console.log(`load average (1 min) during the run: min ${loadAverage.min.toFixed(2)}, median ${loadAverage.median.toFixed(2)}, max ${loadAverage.max.toFixed(2)}`);
   for (const sys of present) console.log(`  ${sys}: ${LABELS[sys]}`);
   console.log(formatRows(rows, present));
-  console.log(
-    'W1: enqueue with the workers paused; completed/s and time to last line from their resume. Tocsin enqueues through its library API (in process), the peers over the wire to Redis / PostgreSQL.\n' +
-      'W2: latency from the job function returning to receipt at the sink; Tocsin posts from its durable outbox (HttpHandler), the peers from their completion event (not durable).\n' +
-      'Submission: Tocsin over ACI HTTP with its queue paused; the peers\' figures are W1\'s enqueue phases. Peak RSS: the node process only (Redis, PostgreSQL not counted).\n' +
-      'T/x = Tocsin / x: above 1 is Tocsin ahead for /s rows, below 1 for ms and MB rows.',
-  );
+  const notes = tableNotes(s);
+  console.log(notes.join('\n'));
 
   mkdirSync(RESULTS_DIR, { recursive: true });
   const title = `Tocsin beside BullMQ and graphile-worker, ${startedAt.slice(0, 10)}${quick ? ' (--quick)' : ''}: medians of ${s.runs} run(s), load average ${loadAverage.median.toFixed(1)}`;
@@ -150,7 +160,7 @@ export async function runSideBySide(quick: boolean): Promise<void> {
   const json = { startedAt, finishedAt: new Date().toISOString(), quick, machine, loadAverage, servers: facts, systems: LABELS, skipped, sizes: s, rows, runs };
   writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   const legend = `${machine}; load average (1 min) during the run ${loadAverage.min.toFixed(1)}-${loadAverage.max.toFixed(1)} (median ${loadAverage.median.toFixed(1)})`;
-  writeFileSync(join(RESULTS_DIR, 'latest.md'), `${title}\n\n${legend}\n\n${markdownRows(rows, present)}\n`);
+  writeFileSync(join(RESULTS_DIR, 'latest.md'), `${title}\n\n${legend}\n\n${markdownRows(rows, present)}\n\n${notes.join('\n\n')}\n`);
   console.log(`written: ${['latest.json', 'latest.md', 'side-by-side.svg'].map((f) => join(RESULTS_DIR, f)).join(', ')}`);
 }
 

@@ -2,29 +2,32 @@
  * BullMQ (6.7.0 with ioredis 6, dev dependencies) as a QueueUnderTest: a Queue, a Worker with
  * concurrency 8 and a no-op processor, and a QueueEvents whose 'active' and 'completed' events go
  * to the job event output (the issue's W1: "BullMQ QueueEvents 'active'/'completed'"); everything
- * else at BullMQ's defaults. The queue has a random name and is obliterated on close.
+ * else at BullMQ's defaults (no QueueEvents for a `none` target). The queue has a random name and
+ * is obliterated on close, unless the options name it (`home`: kept for the caller).
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { jobEventOutput } from './job-event-output.js';
-import { CONCURRENCY, type JobEventTarget, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
+import { CONCURRENCY, type JobEventTarget, type QueueOptions, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
 import { BENCH_REDIS_URL } from './redis-server.js';
 
 /** addBulk in slices of this many jobs (graphile-throughput.ts's addJobs slices alike). */
 const BULK_SLICE = 1_000;
 
-export async function bullmqQueue(target: JobEventTarget, probe: QueueProbe): Promise<QueueUnderTest> {
-  const name = `tocsin-bench-${randomBytes(6).toString('hex')}`;
+export async function bullmqQueue(target: JobEventTarget, probe: QueueProbe, options: QueueOptions = {}): Promise<QueueUnderTest> {
+  const name = options.home ?? `tocsin-bench-${randomBytes(6).toString('hex')}`;
   const connection = { url: BENCH_REDIS_URL };
   const output = jobEventOutput(target, probe);
   const queue = new Queue(name, { connection });
-  const events = new QueueEvents(name, { connection });
-  events.on('active', ({ jobId }) => output.started(jobId));
-  events.on('completed', ({ jobId }) => output.completed(jobId));
-  await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  const events = target.kind === 'none' ? undefined : new QueueEvents(name, { connection });
+  events?.on('active', ({ jobId }) => output.started(jobId));
+  events?.on('completed', ({ jobId }) => output.completed(jobId));
+  await Promise.all([queue.waitUntilReady(), events?.waitUntilReady()]);
+  const work = options.work;
   const worker = new Worker(
     name,
     async (job) => {
+      if (work) await work(job.id!);
       probe.jobEnded(job.id!);
     },
     { connection, concurrency: CONCURRENCY, autorun: false },
@@ -53,9 +56,9 @@ export async function bullmqQueue(target: JobEventTarget, probe: QueueProbe): Pr
     async close() {
       await worker.close();
       await running;
-      await events.close();
+      await events?.close();
       await output.close();
-      await queue.obliterate({ force: true });
+      if (options.home === undefined) await queue.obliterate({ force: true });
       await queue.close();
     },
   };

@@ -29,10 +29,14 @@ export function reportResult(result: unknown): Promise<void> {
   return new Promise((resolve) => process.stdout.write(`${MARK}${JSON.stringify(result)}\n`, () => resolve()));
 }
 
-/** In the parent: run `script` for `scenario` in a fresh node process and return its result. */
-export function runInChild<R>(script: string, scenario: unknown, nodeArgs: readonly string[] = []): Promise<R> {
+/**
+ * In the parent: run `script` for `scenario` in a fresh node process and return its result;
+ * `timeoutMs` replaces the child's watchdog (CHILD_TIMEOUT_MS) for a scenario known to be long.
+ */
+export function runInChild<R>(script: string, scenario: unknown, nodeArgs: readonly string[] = [], timeoutMs?: number): Promise<R> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, script, '--scenario', JSON.stringify(scenario)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const env = timeoutMs === undefined ? process.env : { ...process.env, BENCH_TIMEOUT_MS: String(timeoutMs) };
+    const child = spawn(process.execPath, [...nodeArgs, script, '--scenario', JSON.stringify(scenario)], { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => (out += chunk));

@@ -20,7 +20,7 @@ import { backendPids, benchDatabase, databaseStats, type BenchDatabase } from '.
 import { CpuSpan } from './process-cpu.js';
 import { perSecond } from './stats.js';
 import { jobEventOutput } from './job-event-output.js';
-import { CONCURRENCY, type JobEventTarget, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
+import { CONCURRENCY, type JobEventTarget, type QueueOptions, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
 
 export interface GraphileScenario {
   readonly kind: 'graphile';
@@ -42,14 +42,15 @@ const quiet = new Logger(() => () => {});
 /** addJobs in slices of this many jobs. */
 const BULK_SLICE = 1_000;
 
-/** graphile-worker on `db` (migrated here), events to `target`; close() does not drop the database. */
-export async function graphileQueue(db: BenchDatabase, target: JobEventTarget, probe: QueueProbe): Promise<QueueUnderTest> {
+/** graphile-worker on the database at `url` (migrated here), events to `target`; close() does not drop the database. */
+export async function graphileQueue(url: string, target: JobEventTarget, probe: QueueProbe, options: QueueOptions = {}): Promise<QueueUnderTest> {
   // The library's own pools from the connection string (its default). One shared pool of 10 for
   // the utils and the runner ran cluster.ts's scenario at ~750 jobs/s with 2 ms of database CPU
   // per job, against ~2,600-3,200 and 0.08 ms: not graphile-worker as its users run it. The
   // database is dropped only once these pools' sessions are gone (side-by-side/systems.ts).
-  const utils = await makeWorkerUtils({ connectionString: db.url, logger: quiet });
+  const utils = await makeWorkerUtils({ connectionString: url, logger: quiet });
   await utils.migrate();
+  const work = options.work;
   const output = jobEventOutput(target, probe);
   // Given to run(), so no event comes before these listeners.
   const events = new EventEmitter() as WorkerEvents;
@@ -71,13 +72,14 @@ export async function graphileQueue(db: BenchDatabase, target: JobEventTarget, p
     },
     async resume() {
       runner ??= await run({
-        connectionString: db.url,
+        connectionString: url,
         concurrency: CONCURRENCY,
         noHandleSignals: true,
         logger: quiet,
         events,
         taskList: {
           noop: async (_payload, helpers) => {
+            if (work) await work(helpers.job.id);
             probe.jobEnded(helpers.job.id);
           },
         },

@@ -81,6 +81,9 @@ function webhookOutput(url: string, inFlight: number): JobEventOutput {
   };
 }
 
+const noOutput: JobEventOutput = { started: () => {}, completed: () => {}, close: async () => {} };
+
 export function jobEventOutput(target: JobEventTarget, probe: QueueProbe): JobEventOutput {
+  if (target.kind === 'none') return noOutput;
   return target.kind === 'file' ? fileOutput(target.path, probe) : webhookOutput(target.url, target.inFlight);
 }

@@ -4,10 +4,11 @@
  * The workloads see only these verbs, so every system does the same steps in the same order.
  */
 
-/** Where a system sends its job events: a line per start and completion, or a POST per completion. */
+/** Where a system sends its job events: a line per start and completion, a POST per completion, or nowhere (the queue alone). */
 export type JobEventTarget =
   | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'webhook'; readonly url: string; readonly inFlight: number };
+  | { readonly kind: 'webhook'; readonly url: string; readonly inFlight: number }
+  | { readonly kind: 'none' };
 
 /** What the workloads watch; the system calls these from its own event sources. */
 export interface QueueProbe {
@@ -35,4 +36,16 @@ export interface QueueUnderTest {
 /** Jobs run at once by every system: Tocsin's MaximumThreads, BullMQ's and graphile-worker's concurrency. */
 export const CONCURRENCY = 8;
 
-export type QueueFactory = (target: JobEventTarget, probe: QueueProbe) => Promise<QueueUnderTest>;
+/** What the crash workload needs of a driver; the other workloads take the defaults. */
+export interface QueueOptions {
+  /** The job's body, given the job's key; default: returns at once. */
+  readonly work?: (key: string) => Promise<void>;
+  /**
+   * Where the system keeps its jobs, so that a worker started again finds those of one that was
+   * killed: Tocsin's DataDirectory, BullMQ's queue name (graphile-worker's database is given apart).
+   * Given: close() leaves it for the caller to remove. Default: a fresh one, removed by close().
+   */
+  readonly home?: string;
+}
+
+export type QueueFactory = (target: JobEventTarget, probe: QueueProbe, options?: QueueOptions) => Promise<QueueUnderTest>;

@@ -1,6 +1,7 @@
 /**
  * A Tocsin server for one benchmark run: a fresh temp DataDirectory, a config file written there,
- * startServer on a free port with a silent logger. `close()` stops it and removes the directory.
+ * startServer on a free port with a silent logger. `close()` stops it and removes the directory,
+ * unless the caller named one (`dir`: a server started again on the same store, after a crash).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +22,15 @@ export interface BenchServerOptions {
   readonly config: string;
   readonly actions?: readonly AsyncActionDefinition[];
   readonly handlers?: readonly HandlerFactory[];
+  /** An existing DataDirectory, kept on close; default: a fresh temp one, removed on close. */
+  readonly dir?: string;
 }
 
 export async function startBenchServer(options: BenchServerOptions): Promise<BenchServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-'));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tocsin-bench-'));
+  const remove = () => {
+    if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
+  };
   const configFile = join(dir, 'tocsin.cfg');
   const text = `[Server]\nHost=127.0.0.1\nDataDirectory=${dir}\nShutdownGrace=0\n\n${options.config.replaceAll('%DIR%', dir)}`;
   writeFileSync(configFile, text);
@@ -38,7 +44,7 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
       ...(options.handlers ? { handlers: options.handlers } : {}),
     });
   } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
+    remove();
     throw e;
   }
   return {
@@ -46,7 +52,7 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
     dir,
     async close() {
       await server.close();
-      rmSync(dir, { recursive: true, force: true });
+      remove();
     },
   };
 }

@@ -1,18 +1,23 @@
 /**
- * Tocsin as a QueueUnderTest: a server in this process (lib/server.ts: fresh DataDirectory, SQLite,
- * the default `Durability=process`), MaximumThreads=8, a no-op `Noop` action, and its own event
- * handlers: OnStart and OnFinish to a TextFileHandler (counted by a thin wrapper) for a file
- * target, OnFinish to an HttpHandler with MaxConcurrentDeliveries = the target's `inFlight` for a
- * webhook. Jobs are added through the library API (`scheduler.submit`); pause and resume are
- * QueueInfo's (`setQueuePaused`). `url` is the ACI address, for submissions over HTTP.
+ * Tocsin as a QueueUnderTest: a server in this process (lib/server.ts: fresh DataDirectory, or the
+ * options' `home`; SQLite, the default `Durability=process`, or the PostgreSQL store at
+ * `postgresUrl`), MaximumThreads=8, a `Noop` action
+ * running the options' work, and its own event handlers (lib/tocsin-config.ts): OnStart and
+ * OnFinish to a TextFileHandler (counted by a thin wrapper) for a file target, OnFinish to an
+ * HttpHandler with MaxConcurrentDeliveries = the target's `inFlight` for a webhook. Jobs are added
+ * through the library API (`scheduler.submit`); pause and resume are QueueInfo's
+ * (`setQueuePaused`). `url` is the ACI address, for submissions over HTTP.
  */
 import type { AsyncActionDefinition } from '../../src/queue/action-definition.js';
 import type { EventHandler, HandlerFactory } from '../../src/events/handler.js';
 import { textFileHandlerFactory } from '../../src/events/handlers/textfile.js';
 import { startBenchServer } from './server.js';
-import { CONCURRENCY, type JobEventTarget, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
+import { tocsinConfig } from './tocsin-config.js';
+import { CONCURRENCY, type JobEventTarget, type QueueOptions, type QueueProbe, type QueueUnderTest } from './queue-under-test.js';
 
 const QUEUE = 'Noop';
+/** addMany submits this many at once: a million promises at once would measure the heap, not the queue. */
+const BULK_SLICE = 10_000;
 
 /** TextFileHandler, with every line written reported to the probe. */
 function countedTextFile(probe: QueueProbe): HandlerFactory {
@@ -34,26 +39,21 @@ function countedTextFile(probe: QueueProbe): HandlerFactory {
   };
 }
 
-function config(target: JobEventTarget): string {
-  const actions = `[Actions]\nMaximumThreads=${CONCURRENCY}\nMaximumQueueSize=10000000\n`;
-  if (target.kind === 'file') {
-    return `${actions}OnStart=EventLog\nOnFinish=EventLog\n\n[EventLog]\nLibraryName=CountedTextFile\nFilePath=${target.path}\n`;
-  }
-  return `${actions}OnFinish=Hook\n\n[Hook]\nLibraryName=HttpHandler\nURL=${target.url}\nMaxConcurrentDeliveries=${target.inFlight}\n`;
-}
-
 export interface TocsinQueue extends QueueUnderTest {
   readonly url: string;
 }
 
-export async function tocsinQueue(target: JobEventTarget, probe: QueueProbe): Promise<TocsinQueue> {
+export async function tocsinQueue(target: JobEventTarget, probe: QueueProbe, options: QueueOptions = {}, postgresUrl?: string): Promise<TocsinQueue> {
+  const work = options.work;
   const noop: AsyncActionDefinition = {
     name: QUEUE,
     run: async (ctx) => {
+      if (work) await work(ctx.token);
       probe.jobEnded(ctx.token);
     },
   };
-  const bench = await startBenchServer({ config: config(target), actions: [noop], handlers: [countedTextFile(probe)] });
+  const config = tocsinConfig({ threads: CONCURRENCY, maxQueueSize: 10_000_000, events: target, textFileLibrary: 'CountedTextFile', ...(postgresUrl ? { postgresUrl } : {}) });
+  const bench = await startBenchServer({ config, actions: [noop], handlers: [countedTextFile(probe)], ...(options.home ? { dir: options.home } : {}) });
   const { scheduler } = bench.server;
   scheduler.onSettled(() => probe.jobCompleted());
   return {
@@ -62,7 +62,9 @@ export async function tocsinQueue(target: JobEventTarget, probe: QueueProbe): Pr
       return (await scheduler.submit(QUEUE, [])).token;
     },
     async addMany(count) {
-      await Promise.all(Array.from({ length: count }, () => scheduler.submit(QUEUE, [])));
+      for (let i = 0; i < count; i += BULK_SLICE) {
+        await Promise.all(Array.from({ length: Math.min(BULK_SLICE, count - i) }, () => scheduler.submit(QUEUE, [])));
+      }
     },
     resume: () => scheduler.setQueuePaused(QUEUE, false),
     pause: () => scheduler.setQueuePaused(QUEUE, true),

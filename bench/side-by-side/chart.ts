@@ -4,11 +4,12 @@
  * the largest in its group (the rows have different units), its figure written beside it.
  */
 import { LABELS, SYSTEMS, type SystemId } from './systems.js';
-import type { Row } from './report.js';
+import type { Row } from './row.js';
 import { rate } from '../lib/stats.js';
 
 const COLOURS: Record<SystemId | 'ceiling', string> = {
   tocsin: '#d9480f',
+  'tocsin-pg': '#ff922b',
   bullmq: '#1c7ed6',
   'bullmq-aof': '#74c0fc',
   graphile: '#2f9e44',

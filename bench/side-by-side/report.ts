@@ -5,11 +5,16 @@
  * all read them.
  */
 import type { CeilingsResult } from './ceilings.js';
+import type { CrashResult } from './crash.js';
+import { crashRows } from './crash-rows.js';
 import type { EventsToFileResult } from './events-to-file.js';
+import { medianOf, perSystem, row, type Pick, type Row } from './row.js';
+import type { ScaleResult } from './scale.js';
+import { scaleRows } from './scale-rows.js';
+import type { Sizes } from './sizes.js';
 import type { SubmissionResult } from './submission.js';
-import { HEADS, SYSTEMS, type SystemId } from './systems.js';
+import { HEADS, type SystemId } from './systems.js';
 import type { WebhookLoad, WebhookResult } from './webhook.js';
-import { median } from '../lib/summary.js';
 import { rate } from '../lib/stats.js';
 import { formatTable } from '../lib/table.js';
 
@@ -18,56 +23,20 @@ export interface Runs {
   readonly eventsToFile: Partial<Record<SystemId, EventsToFileResult[]>>;
   readonly webhook: Partial<Record<SystemId, WebhookResult[]>>;
   readonly submission: SubmissionResult[];
+  readonly scale: Partial<Record<SystemId, ScaleResult[]>>;
+  readonly crash: Partial<Record<SystemId, CrashResult[]>>;
   readonly ceilings: CeilingsResult[];
 }
 
-export interface Row {
-  readonly workload: string;
-  readonly figure: string;
-  readonly unit: string;
-  readonly better: 'higher' | 'lower';
-  /** Medians over runs; absent: not measured (skipped or failed). */
-  readonly values: Partial<Record<SystemId, number>>;
-  readonly ceiling?: number;
-  readonly ceilingName?: string;
-  /** Tocsin / each peer, and Tocsin / ceiling. */
-  readonly ratios: Partial<Record<SystemId | 'ceiling', number>>;
-}
-
-type Pick<R> = (r: R) => number;
-
-function medianOf<R>(runs: readonly R[] | undefined, pick: Pick<R>): number | undefined {
-  const values = (runs ?? []).map(pick).filter(Number.isFinite);
-  return values.length > 0 ? median(values) : undefined;
-}
-
-function row(workload: string, figure: string, unit: string, better: Row['better'], values: Partial<Record<SystemId, number>>, ceiling?: { name: string; value: number | undefined }): Row {
-  const ratios: Row['ratios'] = {};
-  const t = values.tocsin;
-  if (t !== undefined) {
-    for (const peer of SYSTEMS) {
-      const v = values[peer];
-      if (peer !== 'tocsin' && v !== undefined && v > 0) ratios[peer] = t / v;
-    }
-    if (ceiling?.value !== undefined && ceiling.value > 0) ratios.ceiling = t / ceiling.value;
-  }
-  return { workload, figure, unit, better, values, ratios, ...(ceiling?.value !== undefined ? { ceiling: ceiling.value, ceilingName: ceiling.name } : {}) };
-}
-
-function perSystem<R>(runs: Partial<Record<SystemId, R[]>>, pick: Pick<R>): Partial<Record<SystemId, number>> {
-  const out: Partial<Record<SystemId, number>> = {};
-  for (const s of SYSTEMS) {
-    const v = medianOf(runs[s], pick);
-    if (v !== undefined) out[s] = v;
-  }
-  return out;
-}
+export type { Row };
 
 function loadOf(r: WebhookResult, perSec: number): WebhookLoad {
   return r.loads.find((l) => l.perSec === perSec) ?? { perSec, eventsPerSec: Number.NaN, latency: { p50: Number.NaN, p99: Number.NaN, max: Number.NaN }, received: 0, expected: 0 };
 }
 
-export function buildRows(runs: Runs, paces: readonly number[], httpInFlight: number): Row[] {
+export function buildRows(runs: Runs, s: Sizes): Row[] {
+  const paces = s.paces.map((p) => p.perSec);
+  const httpInFlight = s.httpInFlight;
   const w1 = runs.eventsToFile;
   const c = (pick: Pick<CeilingsResult>) => medianOf(runs.ceilings, pick);
   const rows: Row[] = [
@@ -98,14 +67,17 @@ export function buildRows(runs: Runs, paces: readonly number[], httpInFlight: nu
   rows.push(
     row('submission over the wire', 'one at a time (Tocsin ACI HTTP; peers add/addJob)', 'jobs/s', 'higher', sub((r) => r.onePerSec, (r) => r.enqueueOnePerSec)),
     row('submission over the wire', `${httpInFlight} in flight (Tocsin ACI HTTP; peers addBulk/addJobs)`, 'jobs/s', 'higher', sub((r) => r.manyPerSec, (r) => r.enqueueBulkPerSec)),
+    ...scaleRows(runs.scale, s.scaleWaiting),
+    ...crashRows(runs.crash, s.crashJobs, s.crashJobMs, s.crashKillAfterMs),
     row('ceilings', 'bare append loop', 'lines/s', 'higher', {}, { name: 'append loop', value: c((r) => r.appendsPerSec) }),
     row('ceilings', 'in-memory job loop, no persistence', 'jobs/s', 'higher', {}, { name: 'job loop', value: c((r) => r.jobsPerSec) }),
   );
   return rows;
 }
 
-function figure(v: number | undefined, unit: string): string {
-  if (v === undefined) return '-';
+function figure(v: number | undefined, unit: string, note?: string): string {
+  if (v === undefined) return note ?? '-';
+  if (unit === '×') return v.toFixed(2);
   if (unit === 'ms') return v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0);
   return rate(v);
 }
@@ -120,7 +92,7 @@ function tableCells(rows: readonly Row[], present: readonly SystemId[]): { heade
     r.workload,
     r.figure,
     r.unit,
-    ...present.map((s) => figure(r.values[s], r.unit)),
+    ...present.map((s) => figure(r.values[s], r.unit, r.notes?.[s])),
     figure(r.ceiling, r.unit),
     ...peers.map((p) => ratio(r.ratios[p])),
     ratio(r.ratios.ceiling),
@@ -139,4 +111,19 @@ export function markdownRows(rows: readonly Row[], present: readonly SystemId[])
   const { headers, cells } = tableCells(rows, present);
   const line = (c: readonly string[]) => `| ${c.join(' | ')} |`;
   return [line(headers), line(headers.map((_, i) => (i < 3 ? '---' : '---:'))), ...cells.map(line)].join('\n');
+}
+
+/** What the table's rows mean, printed under it and written to latest.md. */
+export function tableNotes(s: Sizes): string[] {
+  return [
+    'W1: enqueue with the workers paused; completed/s and time to last line from their resume. Tocsin enqueues through its library API (in process), the peers over the wire to Redis / PostgreSQL.',
+    'W2: latency from the job function returning to receipt at the sink; Tocsin posts from its durable outbox (HttpHandler), the peers from their completion event (not durable).',
+    "Submission: Tocsin over ACI HTTP with its queue paused; the peers' figures are W1's enqueue phases. Peak RSS: the node process only (Redis, PostgreSQL not counted).",
+    `Scale: a queue per backlog, loaded in bulk, no job events; ${s.scaleSubmits} submissions awaited one by one (Tocsin in process, the peers over the wire), then ${rate(s.scaleClaims)} jobs timed through the workers after ${s.scaleWarmIn}.`,
+    `Crash: the worker process gets SIGKILL ${s.crashKillAfterMs / 1000} s after it starts, a new one is started at once, every setting at its default; completion events POSTed to a sink process (Tocsin from its outbox). ` +
+      `Lost: a job whose body ended but no completion event came (${s.crashEventGraceMs / 1000} s allowed after the last end); run twice: its body started twice; recovery bounded at ${s.crashBoundMs / 1000} s ` +
+      "(BullMQ moves a stalled job back once its 30 s lock has expired; graphile-worker frees a crashed worker's jobs after 4 hours).",
+    ...(s.extraColumns ? [] : ['--quick: scale and crash not run on BullMQ with AOF, nor scale on Tocsin with PostgreSQL (the full form runs them); the crash kills the worker, not Redis.']),
+    'T/x = Tocsin / x: above 1 is Tocsin ahead for /s rows, below 1 for ms, MB, jobs and × rows.',
+  ];
 }
