@@ -10,7 +10,7 @@
  * so no two folds wait on each other's rows. Each node folds with its heartbeat (a third of
  * NodeLeaseTimeout), so the changes read with a count stay a few seconds' worth.
  */
-import type { Read } from './reads.js';
+import type { Read } from './read.js';
 
 export const ACTION_COUNT_FOLD_LOCK = 0x746f636e; // 'tocn'
 

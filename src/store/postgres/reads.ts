@@ -11,7 +11,9 @@ import { actionListing, eventListing } from '../listing-filters.js';
 import type { RunInTransaction } from './transaction.js';
 import { ACTION_COUNTS_SQL } from './action-counts.js';
 
-export type Read = <R extends Record<string, unknown>>(what: string, text: string, values?: unknown[]) => Promise<R[]>;
+import type { Read } from './read.js';
+
+export type { Read };
 
 
 const STATUS_FIELDS: Record<string, keyof Omit<QueueCounts, 'paused'>> = {
