@@ -78,11 +78,16 @@ const isBusy = (e: unknown): boolean => {
  * the thread (and this thread is the server's); its transaction was rolled back, so running it
  * again is safe.
  */
-function attempt<T>(what: string, fn: () => T): Promise<T> {
+/**
+ * `explain` may add to the error of a failure. It is applied here, not by a `.catch` on the
+ * result: a promise hop more on success let a commit's action start (and log) before its
+ * submission's answer (test/logging).
+ */
+function attempt<T>(what: string, fn: () => T, explain: (e: TocsinError) => TocsinError = (e) => e): Promise<T> {
   try {
     return Promise.resolve(fn());
   } catch (e) {
-    return isBusy(e) ? retryWhileBusy(what, fn) : Promise.reject(storeFailed(what, e));
+    return isBusy(e) ? retryWhileBusy(what, fn).catch((f: unknown) => Promise.reject(f instanceof TocsinError ? explain(f) : f)) : Promise.reject(explain(storeFailed(what, e)));
   }
 }
 
@@ -194,14 +199,14 @@ export class SqliteStore implements Store {
   }
 
   commit(batch: CommitBatch): Promise<CommitResult> {
-    return attempt('commit', () => this.commitNow(batch)).catch((e: unknown) => Promise.reject(this.explained(e)));
+    return attempt('commit', () => this.commitNow(batch), (e) => this.explained(e));
   }
 
   /** A failed commit's error, naming what keeps the data directory from being written (if that is it). */
-  private explained(e: unknown): unknown {
-    const cause = e instanceof TocsinError ? e.cause : e;
+  private explained(e: TocsinError): TocsinError {
+    const cause = e.cause;
     const why = this.dataDirectory === undefined ? undefined : writeTrouble(this.dataDirectory, cause);
-    return why === undefined || !(e instanceof TocsinError) ? e : new TocsinError(e.code, `${e.message} (${why})`, { cause });
+    return why === undefined ? e : new TocsinError(e.code, `${e.message} (${why})`, { cause });
   }
 
   /** One process owns the store: its lease never lapses, and nothing of another node's exists. */
